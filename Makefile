@@ -1,0 +1,50 @@
+# Keystand: `make run` to use it, `make test` to check it. Nothing else is needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format migrate superuser screenshots bench soak clean help
+
+help:
+	@echo "make run     set up and serve Keystand on http://127.0.0.1:8000 (SQLite)"
+	@echo "make test    set up and run ruff and the whole test suite (honours DATABASE_URL)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "==> Setting up $(VENV) (first run takes a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $(STAMP)
+
+.env:
+	@echo "==> Creating .env from .env.example (DEBUG=true, for development)"
+	@cp .env.example .env
+
+run: $(STAMP) .env
+	@echo "==> Applying database migrations"
+	@$(BIN)/python manage.py migrate --no-input
+	@echo ""
+	@echo "    Keystand is starting at http://127.0.0.1:8000/"
+	@echo "    Create an account at   http://127.0.0.1:8000/accounts/signup/"
+	@echo "    (an admin account:     $(BIN)/python manage.py createsuperuser)"
+	@echo ""
+	@$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	@echo "==> ruff check"
+	@$(BIN)/ruff check .
+	@echo "==> ruff format --check"
+	@$(BIN)/ruff format --check .
+	@echo "==> pytest on $${DATABASE_URL:-SQLite}"
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+format: $(STAMP)
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+superuser: $(STAMP) .env
+	@$(BIN)/python manage.py createsuperuser
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("access-tokens/", api.AccessTokenList.as_view(), name="api-access-tokens"),
+    path("access-tokens/revoke/", api.RevokeView.as_view(), name="api-access-tokens-revoke"),
+    path(
+        "access-tokens/<uuid:token_id>/",
+        api.AccessTokenDetail.as_view(),
+        name="api-access-token",
+    ),
+]

@@ -1,0 +1,121 @@
+import datetime as dt
+import re
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from . import services
+from .models import AccessToken
+
+_PRESET_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (90, "90 days"), (365, "1 year")]
+_NONCE_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
+
+
+def new_form_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class AccessTokenForm(forms.Form):
+    """Create a personal access token for one user.
+
+    The form owns the expiry arithmetic (a chosen day works through its end in the server's
+    TIME_ZONE) and hands the rest to services.create_access_token.
+    """
+
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        strip=True,
+        help_text="What's this token for? Optional, up to 100 characters.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. CI deploy", "autocomplete": "off"}),
+    )
+    expiration = forms.ChoiceField(label="Expiration")
+    expires_on = forms.DateField(
+        label="Custom date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=AccessToken.Scope.choices,
+        initial=AccessToken.Scope.READ_WRITE,
+        widget=forms.RadioSelect,
+    )
+    nonce = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.today = timezone.localdate()
+        cap = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+        choices = []
+        for days, label in _PRESET_DAYS:
+            if cap is None or days <= cap:
+                on = date_format(self.today + dt.timedelta(days=days), "M j, Y")
+                choices.append((str(days), f"{label} ({on})"))
+        choices.append(("custom", "Custom date…"))
+        if cap is None:
+            choices.append(("never", "No expiration"))
+        self.fields["expiration"].choices = choices
+        self.fields["expiration"].initial = "30" if cap is None or cap >= 30 else choices[0][0]
+        self.fields["expires_on"].widget.attrs["min"] = self.today.isoformat()
+        if cap is not None:
+            latest = self.today + dt.timedelta(days=cap)
+            self.fields["expires_on"].widget.attrs["max"] = latest.isoformat()
+
+    def clean_nonce(self) -> str:
+        nonce = self.cleaned_data["nonce"]
+        if not _NONCE_RE.fullmatch(nonce):
+            raise ValidationError("This form is out of date. Please try again.")
+        return nonce
+
+    def clean_name(self) -> str:
+        try:
+            return services.clean_token_name(self.cleaned_data["name"])
+        except ValidationError as e:
+            raise ValidationError(e.message_dict["name"]) from None
+
+    def clean(self) -> dict:
+        data = super().clean()
+        choice = data.get("expiration")
+        if choice is None:
+            return data
+        if choice == "never":
+            expires_at = None
+        elif choice == "custom":
+            day = data.get("expires_on")
+            if day is None:
+                if "expires_on" not in self.errors:
+                    self.add_error("expires_on", "Pick a date, or choose a preset.")
+                return data
+            if day < self.today:
+                self.add_error("expires_on", "Choose today or a later date.")
+                return data
+            expires_at = services.end_of_day(day)
+        else:
+            expires_at = services.end_of_day(self.today + dt.timedelta(days=int(choice)))
+        data["expires_at"] = expires_at
+        try:
+            services.validate_new_token(
+                user=self.user, expires_at=expires_at, scope=data.get("scope", "")
+            )
+        except ValidationError as e:
+            for field, messages in e.message_dict.items():
+                if field == "expires_at":
+                    field = "expires_on" if choice == "custom" else "expiration"
+                self.add_error(None if field == "__all__" else field, messages)
+        return data
+
+    def save(self, *, request) -> tuple[AccessToken, str]:
+        return services.create_access_token(
+            user=self.user,
+            name=self.cleaned_data["name"],
+            expires_at=self.cleaned_data["expires_at"],
+            scope=self.cleaned_data["scope"],
+            request=request,
+            form_nonce=self.cleaned_data["nonce"],
+        )

@@ -1,0 +1,285 @@
+"""
+Every write to access tokens, and the one check that every authentication path uses.
+
+Views, the API, the admin and management commands call these functions and nothing else, so a
+rule (a limit, an audit row, an email) lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from .models import AccessToken, AccessTokenEvent
+from .token_format import (  # noqa: F401  (the format helpers are part of this API)
+    PREFIX,
+    TOKEN_IN_TEXT_RE,
+    checksum,
+    generate_token,
+    is_well_formed,
+    token_digest,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+# --- Checking a token -------------------------------------------------------------------------
+
+
+class TokenError(Exception):
+    """Base of the reasons a presented token is refused."""
+
+    message = "Invalid token."
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class MalformedToken(TokenError):
+    message = "Malformed token: a Keystand token starts with kspat_ and has 55 characters."
+
+
+class UnknownToken(TokenError):
+    message = "Invalid token."
+
+
+class ExpiredToken(TokenError):
+    message = "Token has expired."
+
+
+class InactiveOwner(TokenError):
+    message = "User inactive or deleted."
+
+
+@sensitive_variables("raw")
+def find_access_token(raw: str) -> AccessToken | None:
+    """Return the token with this raw value, whatever its state, or None.
+
+    One indexed query by digest with the owner joined; malformed input costs no query.
+    """
+    if not is_well_formed(raw):
+        return None
+    return AccessToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+
+
+@sensitive_variables("raw")
+def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessToken:
+    """Return the live token for `raw` or raise the TokenError that says why not.
+
+    The single path for every way a token is presented (header, Basic password).
+    """
+    if not is_well_formed(raw):
+        raise MalformedToken
+    try:
+        token = AccessToken.objects.select_related("user").get(digest=token_digest(raw))
+    except AccessToken.DoesNotExist:
+        raise UnknownToken from None
+    if token.is_expired(now or _now()):
+        raise ExpiredToken
+    if not token.user.is_active:
+        raise InactiveOwner
+    return token
+
+
+def record_access_token_use(
+    token: AccessToken, *, ip: str | None, now: dt.datetime | None = None
+) -> None:
+    """Note when and from where a token was last used, at most once per interval.
+
+    The value read during authentication decides, so a fresh token costs no query at all.
+    The conditional UPDATE keeps concurrent workers from writing the same minute twice.
+    """
+    now = now or _now()
+    interval = dt.timedelta(seconds=settings.ACCESS_TOKEN_LAST_USED_INTERVAL)
+    if token.last_used_at is not None and now - token.last_used_at < interval:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval)
+    AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+    token.last_used_at, token.last_used_ip = now, ip
+
+
+# --- Rules for new tokens ---------------------------------------------------------------------
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """Return the last instant of `day` in the server's TIME_ZONE: a token chosen to expire
+    on a day works through that whole day and is refused from the first instant after."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+def latest_allowed_expiry(now: dt.datetime | None = None) -> dt.datetime | None:
+    """Return the latest expiry ACCESS_TOKEN_MAX_LIFETIME_DAYS allows, or None for no cap."""
+    days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+    if days is None:
+        return None
+    return end_of_day(timezone.localdate(now or _now()) + dt.timedelta(days=days))
+
+
+def clean_token_name(name: str) -> str:
+    """Return the name with surrounding space removed; refuse what no one can see or type."""
+    name = (name or "").strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+        raise ValidationError({"name": "A name can't contain control characters."})
+    max_length = AccessToken._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ValidationError(
+            {"name": f"Keep the name to {max_length} characters or fewer (it has {len(name)})."}
+        )
+    return name
+
+
+def validate_new_token(
+    *,
+    user: AbstractBaseUser,
+    expires_at: dt.datetime | None,
+    scope: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """Check the expiry, scope and per-user limit for a token about to be created.
+
+    Raise a ValidationError keyed by field ("expires_at", "scope", or "__all__").
+    """
+    now = now or _now()
+    errors: dict[str, str] = {}
+    if scope not in AccessToken.Scope.values:
+        errors["scope"] = "Choose read_write or read_only."
+    latest = latest_allowed_expiry(now)
+    if expires_at is not None and expires_at <= now:
+        errors["expires_at"] = "The expiry must be in the future."
+    elif latest is not None and (expires_at is None or expires_at > latest):
+        days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+        errors["expires_at"] = f"Tokens on this server must expire within {days} days."
+    limit = settings.ACCESS_TOKEN_MAX_PER_USER
+    if AccessToken.objects.filter(user=user).count() >= limit:
+        errors["__all__"] = (
+            f"You have reached the limit of {limit} tokens. Delete one you no longer need."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Writes -----------------------------------------------------------------------------------
+
+
+def _client(request: HttpRequest | None) -> dict:
+    if request is None:
+        return {}
+    return {
+        "ip": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
+    }
+
+
+def record_event(
+    *,
+    action: str,
+    token: AccessToken,
+    actor: AbstractBaseUser | None,
+    via: str,
+    request: HttpRequest | None = None,
+    detail: str = "",
+) -> AccessTokenEvent:
+    """Append one row to the audit trail."""
+    return AccessTokenEvent.objects.create(
+        action=action,
+        via=via,
+        token_id=token.pk,
+        token_name=token.name,
+        token_last_four=token.last_four,
+        owner=token.user,
+        owner_username=token.user.get_username(),
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
+        detail=detail[:255],
+        **_client(request),
+    )
+
+
+@sensitive_variables("raw")
+def create_access_token(
+    *,
+    user: AbstractBaseUser,
+    name: str = "",
+    expires_at: dt.datetime | None = None,
+    scope: str = AccessToken.Scope.READ_WRITE,
+    request: HttpRequest | None = None,
+    actor: AbstractBaseUser | None = None,
+    via: str = AccessTokenEvent.Via.WEB,
+    form_nonce: str | None = None,
+) -> tuple[AccessToken, str]:
+    """Create a token and return it with its raw value, which exists nowhere else.
+
+    The owner's row is locked for the count, so concurrent creates cannot pass the limit.
+    """
+    name = clean_token_name(name)
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        validate_new_token(user=user, expires_at=expires_at, scope=scope)
+        raw = generate_token()
+        token = AccessToken.objects.create(
+            user=user,
+            name=name,
+            digest=token_digest(raw),
+            last_four=raw[-4:],
+            scope=scope,
+            expires_at=expires_at,
+            form_nonce=form_nonce,
+        )
+        record_event(
+            action=AccessTokenEvent.Action.CREATED,
+            token=token,
+            actor=actor if actor is not None else user,
+            via=via,
+            request=request,
+        )
+    return token, raw
+
+
+def delete_access_token(
+    *,
+    token: AccessToken,
+    actor: AbstractBaseUser | None,
+    request: HttpRequest | None = None,
+    action: str = AccessTokenEvent.Action.DELETED,
+    via: str = AccessTokenEvent.Via.WEB,
+) -> bool:
+    """Delete a token for good and audit it. Return False if it was already gone.
+
+    There is no cache in front of tokens, so the very next request anywhere is refused.
+    """
+    with transaction.atomic():
+        deleted, _ = AccessToken.objects.filter(pk=token.pk).delete()
+        if not deleted:
+            return False
+        record_event(action=action, token=token, actor=actor, via=via, request=request)
+    return True
+
+
+@sensitive_variables("raw")
+def revoke_access_token_by_value(raw: str, *, request: HttpRequest | None = None) -> bool:
+    """Delete the token with this raw value, if there is one. Return whether one was."""
+    token = find_access_token(raw)
+    if token is None:
+        return False
+    return delete_access_token(
+        token=token,
+        actor=None,
+        request=request,
+        action=AccessTokenEvent.Action.REVOKED_BY_VALUE,
+        via=AccessTokenEvent.Via.API,
+    )

@@ -1,0 +1,36 @@
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+
+class _LiveRateMixin:
+    """Read the rate when asked rather than when the class was defined, so changing
+    DEFAULT_THROTTLE_RATES (in tests, or at startup from the environment) takes effect."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class UserThrottle(_LiveRateMixin, UserRateThrottle):
+    """Per-user rate for authenticated calls (per IP for anonymous ones)."""
+
+
+class AnonThrottle(_LiveRateMixin, AnonRateThrottle):
+    """Per-IP rate for unauthenticated calls."""
+
+
+class _PerAddressThrottle(_LiveRateMixin, SimpleRateThrottle):
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class RevokeThrottle(_PerAddressThrottle):
+    """Per-IP rate for the unauthenticated revoke endpoint."""
+
+    scope = "revoke"
+
+
+class FailedAuthenticationThrottle(_PerAddressThrottle):
+    """Per-IP count of refused credentials; consulted only when a credential fails, so a
+    good token pays nothing for it."""
+
+    scope = "failed_auth"

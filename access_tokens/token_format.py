@@ -1,0 +1,58 @@
+"""
+The token format: `kspat_` + 43 base62 characters of 32 random bytes + 6 base62 characters of
+the CRC32 of everything before them (55 characters in all).
+
+Kept apart from services.py, which re-exports it, because it needs no models: the logging
+filter imports it while Django is still starting.
+"""
+
+import hashlib
+import re
+import secrets
+import zlib
+
+PREFIX = "kspat_"
+TOKEN_LENGTH = 55
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SECRET_CHARS = 43  # 62**43 > 2**256: room for 32 random bytes
+_CHECKSUM_CHARS = 6  # 62**6 > 2**32: room for a CRC32
+_TOKEN_RE = re.compile(r"kspat_[0-9A-Za-z]{49}")
+# Anywhere in free text (logs, pasted snippets): the token plus its boundaries.
+TOKEN_IN_TEXT_RE = re.compile(r"kspat_[0-9A-Za-z]{49}(?![0-9A-Za-z])")
+
+
+def _base62(number: int, width: int) -> str:
+    chars = []
+    while number:
+        number, rest = divmod(number, 62)
+        chars.append(_ALPHABET[rest])
+    return "".join(reversed(chars)).rjust(width, "0")
+
+
+def checksum(body: str) -> str:
+    """Return the six base62 characters that encode the CRC32 of `body`."""
+    return _base62(zlib.crc32(body.encode()), _CHECKSUM_CHARS)
+
+
+def generate_token() -> str:
+    """Return a new raw token: prefix, 256 random bits in base62, checksum."""
+    body = PREFIX + _base62(int.from_bytes(secrets.token_bytes(32), "big"), _SECRET_CHARS)
+    return body + checksum(body)
+
+
+def is_well_formed(raw: object) -> bool:
+    """Check the prefix, length, alphabet and checksum, without touching the database, so
+    typos and junk are refused for the price of a CRC."""
+    if not isinstance(raw, str) or not _TOKEN_RE.fullmatch(raw):
+        return False
+    return checksum(raw[:-_CHECKSUM_CHARS]) == raw[-_CHECKSUM_CHARS:]
+
+
+def token_digest(raw: str) -> str:
+    """Return the SHA-256 hex digest stored for a token.
+
+    A token carries 256 random bits, so one fast hash is the right tool (NIST SP 800-63B
+    §5.1.2.2). Password hashers such as Argon2 would add 100+ ms to every API call and buy
+    nothing against a secret that cannot be guessed.
+    """
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "access_tokens"
+
+urlpatterns = [
+    path("", views.index, name="list"),
+    path("new/", views.create, name="create"),
+    path("<uuid:token_id>/delete/", views.delete, name="delete"),
+]

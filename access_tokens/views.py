@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_http_methods, require_safe
+
+from . import services
+from .forms import AccessTokenForm, new_form_nonce
+from .models import AccessToken
+
+# Session key of the one-time display. Server-side session data (the database), never the
+# messages cookie: the raw token must not travel in a cookie.
+NEW_TOKEN_SESSION_KEY = "access_tokens:new"
+SOON_DAYS = 7
+
+
+def _expiry(token: AccessToken, now, today) -> dict:
+    """Describe a token's expiry the way the list shows it."""
+    if token.expires_at is None:
+        return {"state": "never"}
+    if token.is_expired(now):
+        return {"state": "expired"}
+    days = (timezone.localdate(token.expires_at) - today).days
+    return {"state": "soon" if days <= SOON_DAYS else "later", "days": days}
+
+
+@require_safe
+@never_cache
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    now, today = timezone.now(), timezone.localdate()
+    tokens = list(request.user.access_tokens.all())
+    new_token = None
+    flash = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    if flash is not None:
+        # Shown once: popping it from the session is what makes a reload show it no more.
+        new_token = next((t for t in tokens if str(t.pk) == flash["id"]), None)
+        if new_token is not None:
+            new_token.raw = flash["token"]
+    rows = [{"token": t, "expiry": _expiry(t, now, today)} for t in tokens]
+    ctx = {"rows": rows, "new_token": new_token}
+    return render(request, "access_tokens/index.html", ctx)
+
+
+@sensitive_variables("raw")
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = AccessTokenForm(request.POST, user=request.user)
+        nonce = request.POST.get("nonce", "")
+        if AccessToken.objects.filter(form_nonce=nonce, user=request.user).exists():
+            # A double click: the first submission made the token; show the list, which
+            # still holds the one-time display if that first response was never read.
+            return redirect("access_tokens:list")
+        if form.is_valid():
+            try:
+                token, raw = form.save(request=request)
+            except IntegrityError:
+                # The twin submission won the race on the nonce's unique index.
+                return redirect("access_tokens:list")
+            request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "token": raw}
+            return redirect("access_tokens:list")
+    else:
+        form = AccessTokenForm(user=request.user, initial={"nonce": new_form_nonce()})
+    return render(request, "access_tokens/new.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@login_required
+def delete(request: HttpRequest, token_id) -> HttpResponse:
+    token = get_object_or_404(AccessToken, pk=token_id, user=request.user)
+    if request.method == "POST":
+        services.delete_access_token(token=token, actor=request.user, request=request)
+        messages.success(request, f"Token {token.display_name} deleted.")
+        return redirect("access_tokens:list")
+    return render(request, "access_tokens/delete.html", {"token": token})

@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import PasswordChangeView
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+
+from .forms import SignupForm
+
+
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.SIGNUP_ENABLED:
+        raise Http404("Sign-up is turned off.")
+    if request.user.is_authenticated:
+        return redirect("home")
+
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        # login() rotates the session key, so a session fixed before sign-up is worthless.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Keystand! Create your first access token below.")
+        return redirect("access_tokens:list")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class PasswordChange(PasswordChangeView):
+    """Change the password, keep this session signed in and say so."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Django's view keeps this session (update_session_auth_hash); rotate its key as well.
+        self.request.session.cycle_key()
+        messages.success(self.request, "Your password was changed.")
+        return response
