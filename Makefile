@@ -43,6 +43,18 @@ format: $(STAMP)
 	@$(BIN)/ruff check --fix .
 	@$(BIN)/ruff format .
 
+screenshots: $(STAMP)
+	@echo "==> Writing screenshots to docs/screenshots/ (drives Chromium)"
+	@$(BIN)/python tests/browser/screenshots.py
+
+bench: $(STAMP)
+	@echo "==> Benchmarks (several minutes); results go to docs/performance.md"
+	@$(BIN)/python bench/run.py
+
+soak: $(STAMP)
+	@echo "==> Soak and fault run against gunicorn on PostgreSQL (about 2 minutes)"
+	@$(BIN)/python soak/run.py
+
 superuser: $(STAMP) .env
 	@$(BIN)/python manage.py createsuperuser
 

@@ -1,0 +1,67 @@
+"""
+The fixed cast of every test: alice owns tokens, bob is another user, charlie is staff-less
+and gets 404 for other people's things; olivia is an operator (staff and superuser).
+"""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from access_tokens import services
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _user(django_user_model, username: str, **extra):
+    return django_user_model.objects.create_user(
+        username, f"{username}@example.org", PASSWORD, **extra
+    )
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return _user(django_user_model, "alice", first_name="Alice", last_name="Liddell")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return _user(django_user_model, "bob")
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    return _user(django_user_model, "charlie")
+
+
+@pytest.fixture
+def olivia(django_user_model):
+    return django_user_model.objects.create_superuser("olivia", "olivia@example.org", PASSWORD)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def make_token():
+    """Create a token through the service, as every real path does. Returns (token, raw)."""
+
+    def make(user, **kwargs):
+        return services.create_access_token(user=user, **kwargs)
+
+    return make
