@@ -20,6 +20,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Serve static files unhashed: the suite runs without collectstatic, so there is no
+    manifest for the production storage to read (tests/project/test_gunicorn.py covers the
+    real collectstatic + WhiteNoise path)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def _user(django_user_model, username: str, **extra):
     return django_user_model.objects.create_user(
         username, f"{username}@example.org", PASSWORD, **extra
