@@ -1,0 +1,151 @@
+"""
+Fixtures for the real-browser tests: Debian's Chromium driven by Playwright against pytest-django's
+live server.
+
+One Chromium serves the whole package; every test gets a fresh context (its own cookies, storage
+and permissions), so tests cannot leak state into each other.
+"""
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+CHROMIUM = Path(os.environ.get("KEYSTAND_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Generous: a loaded CI machine may be slow. Tests never assert timings.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def launch_chromium(playwright):
+    """Start headless Chromium the way every browser test and the screenshot script do."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for the browser tests; skip them when it is missing, fail under CI=true."""
+    if not CHROMIUM.exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true requires the browser tests to run", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
+    # refuse ORM calls from the test body. The guard is switched off only while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as playwright:
+            chromium = launch_chromium(playwright)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def make_context(browser, live_server):
+    """Return a function that opens a new browser context on the live server."""
+    contexts = []
+
+    def make(**kwargs):
+        kwargs.setdefault("viewport", {"width": 1200, "height": 800})
+        context = browser.new_context(base_url=live_server.url, **kwargs)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class PageProblems:
+    """What a page complained about: console errors (CSP violations among them) and dialogs."""
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.dialogs: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
+
+        def on_dialog(dialog):
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+
+@pytest.fixture
+def problems():
+    return PageProblems()
+
+
+@pytest.fixture
+def new_page(make_context, problems):
+    """Return a function that opens a page in a new context; the page is watched for errors."""
+
+    def make(**context_kwargs):
+        page = make_context(**context_kwargs).new_page()
+        problems.watch(page)
+        return page
+
+    yield make
+    # A script error or a Content-Security-Policy violation on any page fails the test.
+    assert problems.console_errors == []
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+def sign_in(page, user, base_url: str) -> None:
+    """Put a signed-in session for `user` into the page's context without typing a password.
+
+    Signing in through the form is tested on its own; the other journeys start signed in.
+    """
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": base_url}])
+
+
+@pytest.fixture
+def alice_page(page, alice, live_server):
+    sign_in(page, alice, live_server.url)
+    return page
+
+
+def api_get(base_url: str, path: str, token: str) -> tuple[int, dict]:
+    """GET an API path with a token from outside the browser, as a script would."""
+    request = urllib.request.Request(
+        base_url + path, headers={"Authorization": f"AccessToken {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

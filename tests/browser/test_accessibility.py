@@ -1,0 +1,84 @@
+"""axe-core over the main pages, light and dark: no serious or critical violations."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+
+
+def _assert_accessible(page) -> None:
+    results = AXE.run(page)
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert problems == []
+
+
+@pytest.fixture(params=["light", "dark"])
+def scheme(request):
+    return request.param
+
+
+def test_it_has_an_accessible_sign_in_page(new_page, scheme):
+    page = new_page(color_scheme=scheme)
+    page.goto("/accounts/login/")
+    _assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    _assert_accessible(page)
+
+
+def test_it_has_an_accessible_sign_up_page(new_page, scheme):
+    page = new_page(color_scheme=scheme)
+    page.goto("/accounts/signup/")
+    _assert_accessible(page)
+
+
+def test_it_has_accessible_token_pages(new_page, scheme, alice, make_token, live_server):
+    page = new_page(color_scheme=scheme)
+    sign_in(page, alice, live_server.url)
+    make_token(alice, name="Forever", expires_at=None)
+    make_token(alice, name="Read only", scope="read_only")
+
+    page.goto("/settings/access-tokens/new/")
+    _assert_accessible(page)
+    page.get_by_label("Expiration").select_option("custom")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_text("Pick a date, or choose a preset.")).to_be_visible()
+    _assert_accessible(page)
+
+    page.get_by_label("Expiration").select_option("No expiration")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator(".new-token")).to_be_visible()
+    _assert_accessible(page)
+
+    page.get_by_label("Open user menu for alice").click()
+    expect(page.get_by_role("menuitem", name="Log out")).to_be_visible()
+    _assert_accessible(page)
+    page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="Delete token Forever").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    _assert_accessible(page)
+
+
+def test_it_has_an_accessible_empty_list_and_confirmation_page(
+    new_page, scheme, alice, make_token, live_server
+):
+    page = new_page(color_scheme=scheme)
+    sign_in(page, alice, live_server.url)
+    page.goto("/settings/access-tokens/")
+    expect(page.get_by_role("heading", name="No personal access tokens yet")).to_be_visible()
+    _assert_accessible(page)
+
+    token, _ = make_token(alice, name="Laptop")
+    page.goto(f"/settings/access-tokens/{token.pk}/delete/")
+    _assert_accessible(page)
