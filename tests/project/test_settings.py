@@ -1,0 +1,96 @@
+"""Settings as an operator meets them: each case starts a fresh `manage.py` process."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py with only the given settings: no .env file, nothing from pytest-env."""
+    environ = {
+        "PATH": os.environ["PATH"],
+        "KEYSTAND_ENV_FILE": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _production(**overrides: str) -> dict[str, str]:
+    """Return what an operator sets in production; every SECURE_* stays at its default."""
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "keystand.example.com",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("secret_key", [None, ""])
+def test_it_refuses_to_start_without_a_secret_key_when_not_debugging(tmp_path, secret_key):
+    env = {"DEBUG": "false"}
+    if secret_key is not None:
+        env["SECRET_KEY"] = secret_key
+    result = _manage(tmp_path, "check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_refuses_when_debug_is_not_set_at_all(tmp_path):
+    # DEBUG defaults to false, so a forgotten DEBUG is production, not a free pass.
+    result = _manage(tmp_path, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_starts_without_a_secret_key_in_debug(tmp_path):
+    result = _manage(tmp_path, "check", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_reads_an_env_file(tmp_path):
+    env_file = tmp_path / "keystand.env"
+    env_file.write_text("DEBUG=true\n")
+    result = _manage(tmp_path, "check", KEYSTAND_ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_passes_the_deploy_check_in_production(tmp_path):
+    result = _manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **_production())
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_it_fails_the_deploy_check_when_security_is_relaxed(tmp_path):
+    # Proves the deploy check above is live: relaxing one setting is reported.
+    env = _production(SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false")
+    result = _manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr
+    assert "security.W012" in result.stderr
+
+
+def test_it_hashes_passwords_with_argon2_first(alice):
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert alice.password.startswith("argon2$")
+
+
+def test_it_has_no_missing_migrations(db):
+    # Raises SystemExit(1) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
