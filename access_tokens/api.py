@@ -1,7 +1,10 @@
 """The REST API: who am I, and the caller's own tokens (DRF views and serializers)."""
 
 import datetime as dt
+import re
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
@@ -40,13 +43,36 @@ class AccessTokenSerializer(serializers.ModelSerializer):
         return token.is_expired()
 
 
+_DATE_ONLY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class ExpiresAtField(serializers.DateTimeField):
+    """An ISO 8601 date and time; a bare date means the end of that day, as in the form,
+    so `"expires_at": "2030-01-31"` works through all of January 31st."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DATE_ONLY_RE.fullmatch(value.strip()):
+            try:
+                day = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail("invalid", format="YYYY-MM-DD")
+            try:
+                end = services.end_of_day(day)
+                end.astimezone(dt.UTC)  # the database stores UTC: 9999-12-31 may not fit
+            except OverflowError:
+                self.fail("overflow")
+            return end
+        return super().to_internal_value(value)
+
+
 class AccessTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    expires_at = serializers.DateTimeField(
+    expires_at = ExpiresAtField(
         required=False,
         allow_null=True,
         help_text=(
-            "ISO 8601 date and time in the future. null: never expires (unless the server "
+            "ISO 8601 date and time in the future (a bare date YYYY-MM-DD means the end of "
+            "that day in the server's time zone). null: never expires (unless the server "
             "caps lifetimes). Omitted: the end of the day 30 days from now."
         ),
     )
@@ -207,16 +233,30 @@ class RevokeView(APIView):
         )
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "request_too_large"
+
+
 def exception_handler(exc, context):
     """Give every API error a JSON `detail`, field errors beside it."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, RequestDataTooBig):
+        # Raised by Django when the JSON parser reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE;
+        # left alone it would reach the generic 400 handler with a logged traceback.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = RequestTooLarge(f"Request body is too large (the limit is {limit} bytes).")
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.ValidationError):
         return response
     errors = (
         response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
     )
+    if not errors:
+        response.data = {"detail": "Invalid input."}
+        return response
     first_field, first_messages = next(iter(errors.items()))
     first = first_messages[0] if isinstance(first_messages, list) else first_messages
     summary = str(first) if first_field == "non_field_errors" else f"{first_field}: {first}"

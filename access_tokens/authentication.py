@@ -62,7 +62,8 @@ class AccessTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         # DRF asks only the first class for WWW-Authenticate; answer for Basic clients too.
-        if get_authorization_header(request)[:6].lower() == b"basic ":
+        scheme = get_authorization_header(request).split()[:1]
+        if scheme and scheme[0].lower() == b"basic":
             return f'Basic realm="{self.www_authenticate_realm}"'
         return f'AccessToken realm="{self.www_authenticate_realm}"'
 

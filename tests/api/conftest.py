@@ -1,0 +1,32 @@
+"""Fixtures for the API tests: alice's token and a way to lower throttle rates."""
+
+import pytest
+
+
+@pytest.fixture
+def alice_token(alice, make_token):
+    """alice's read-write token called "laptop": (AccessToken, raw)."""
+    return make_token(alice, name="laptop")
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """Set some of DEFAULT_THROTTLE_RATES for one test (a new dict, so DRF reloads it)."""
+
+    def set_rates(**rates):
+        rf = settings.REST_FRAMEWORK
+        settings.REST_FRAMEWORK = {
+            **rf,
+            "DEFAULT_THROTTLE_RATES": {**rf["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+
+    return set_rates
+
+
+@pytest.fixture
+def plain_static(settings):
+    """Serve static files unhashed: the suite runs without collectstatic."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

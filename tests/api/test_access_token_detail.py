@@ -1,0 +1,111 @@
+"""GET and DELETE /api/v1/access-tokens/<uuid>/: one of the caller's tokens."""
+
+import uuid
+
+import pytest
+
+from access_tokens.models import AccessTokenEvent
+
+pytestmark = pytest.mark.django_db
+
+NOT_FOUND = {"detail": "Not found."}
+
+
+def test_it_shows_a_token(api_client, alice_token):
+    token, raw = alice_token
+    r = api_client.get(f"/api/v1/access-tokens/{token.id}/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+    assert r.json()["id"] == str(token.id)
+    assert r.json()["name"] == "laptop"
+    assert "token" not in r.json()
+
+
+def test_it_deletes_a_token_which_then_stops_working(api_client, alice, alice_token, make_token):
+    token, raw = alice_token
+    other, other_raw = make_token(alice, name="other")
+    r = api_client.delete(
+        f"/api/v1/access-tokens/{other.id}/",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+        HTTP_USER_AGENT="curl/8",
+    )
+    assert r.status_code == 204
+    assert r.content == b""
+    assert list(alice.access_tokens.all()) == [token]
+    r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {other_raw}")
+    assert r.status_code == 401
+    event = AccessTokenEvent.objects.get(token_id=other.id, action="deleted")
+    assert event.via == "api"
+    assert event.actor == alice
+    assert event.owner == alice
+    assert event.token_name == "other"
+    assert event.ip == "127.0.0.1"
+    assert event.user_agent == "curl/8"
+
+
+def test_a_token_can_delete_itself(api_client, alice, alice_token):
+    token, raw = alice_token
+    r = api_client.delete(f"/api/v1/access-tokens/{token.id}/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 204
+    assert alice.access_tokens.count() == 0
+    r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 401
+
+
+def test_it_hides_another_users_token(api_client, alice_token, bob, make_token):
+    _token, raw = alice_token
+    bobs, _ = make_token(bob, name="bob's")
+    url = f"/api/v1/access-tokens/{bobs.id}/"
+    r = api_client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+    r = api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+    assert bob.access_tokens.count() == 1
+
+
+def test_it_says_not_found_for_an_unknown_id(api_client, alice_token):
+    _token, raw = alice_token
+    url = f"/api/v1/access-tokens/{uuid.uuid4()}/"
+    for method in ("get", "delete"):
+        r = getattr(api_client, method)(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert r.status_code == 404
+        assert r.json() == NOT_FOUND
+
+
+def test_it_says_not_found_for_a_deleted_id(api_client, alice, alice_token, make_token):
+    _token, raw = alice_token
+    other, _ = make_token(alice)
+    url = f"/api/v1/access-tokens/{other.id}/"
+    assert api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
+    r = api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+
+
+def test_it_says_not_found_for_an_id_that_is_not_a_uuid(api_client, alice_token):
+    _token, raw = alice_token
+    r = api_client.get("/api/v1/access-tokens/123/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+
+
+def test_it_refuses_put_and_patch(api_client, alice_token):
+    token, raw = alice_token
+    for method in ("put", "patch"):
+        r = getattr(api_client, method)(
+            f"/api/v1/access-tokens/{token.id}/",
+            {"name": "x"},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+        )
+        assert r.status_code == 405
+        assert r.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+
+
+def test_it_needs_authentication(api_client, alice_token):
+    token, _raw = alice_token
+    r = api_client.delete(f"/api/v1/access-tokens/{token.id}/")
+    assert r.status_code == 401
+    assert r.json() == {"detail": "Authentication credentials were not provided."}
+    assert token.user.access_tokens.count() == 1

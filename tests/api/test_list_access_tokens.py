@@ -1,0 +1,57 @@
+"""GET /api/v1/access-tokens/: the caller's own tokens, newest first."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from access_tokens.models import AccessToken
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {"id", "name", "last_four", "scope", "created_at", "expires_at", "last_used_at", "expired"}
+
+
+def test_it_lists_only_the_callers_tokens_newest_first(api_client, alice, bob, make_token):
+    older, _ = make_token(alice, name="older")
+    newer, raw = make_token(alice, name="newer", scope=AccessToken.Scope.READ_ONLY)
+    make_token(bob, name="bob's")
+    r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+    items = r.json()
+    assert [i["id"] for i in items] == [str(newer.id), str(older.id)]
+    assert all(set(i) == FIELDS for i in items)
+    assert items[0]["name"] == "newer"
+    assert items[0]["scope"] == "read_only"
+    assert items[0]["last_four"] == raw[-4:]
+    assert items[0]["expired"] is False
+    assert items[1]["last_used_at"] is None
+    # Nothing secret: no raw token, no digest.
+    assert raw not in r.content.decode()
+    assert newer.digest not in r.content.decode()
+
+
+def test_it_marks_expired_tokens(api_client, alice, alice_token, make_token):
+    _token, raw = alice_token
+    old, _ = make_token(alice, name="old", expires_at=timezone.now() + dt.timedelta(days=1))
+    past = timezone.now() - dt.timedelta(days=1)
+    AccessToken.objects.filter(pk=old.pk).update(expires_at=past)
+    r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    by_name = {i["name"]: i for i in r.json()}
+    assert by_name["old"]["expired"] is True
+    assert by_name["laptop"]["expired"] is False
+
+
+def test_it_shows_expiry_as_iso_8601(api_client, alice, make_token):
+    when = timezone.now() + dt.timedelta(days=3)
+    _token, raw = make_token(alice, expires_at=when)
+    r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    shown = dt.datetime.fromisoformat(r.json()[0]["expires_at"])
+    assert shown == when
+
+
+def test_it_needs_authentication(api_client, alice_token):
+    r = api_client.get("/api/v1/access-tokens/")
+    assert r.status_code == 401
+    assert r.json() == {"detail": "Authentication credentials were not provided."}
+    assert r["WWW-Authenticate"] == 'AccessToken realm="api"'

@@ -1,0 +1,65 @@
+"""A signed-in browser session works on the API, with CSRF enforced on writes."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+CSRF = "a" * 32  # any well-formed secret: the cookie and the header must agree
+
+
+@pytest.fixture
+def browser(alice):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    return client
+
+
+def test_it_reads_with_a_session(browser, alice_token):
+    token, _raw = alice_token
+    r = browser.get("/api/v1/access-tokens/")
+    assert r.status_code == 200
+    assert [t["id"] for t in r.json()] == [str(token.id)]
+
+
+def test_it_refuses_a_write_without_a_csrf_token(browser, alice):
+    r = browser.post("/api/v1/access-tokens/", {"name": "x"}, format="json")
+    assert r.status_code == 403
+    assert r.json() == {"detail": "CSRF Failed: CSRF cookie not set."}
+    assert alice.access_tokens.count() == 0
+
+
+def test_it_refuses_a_write_with_a_wrong_csrf_token(browser, alice):
+    browser.cookies["csrftoken"] = CSRF
+    r = browser.post(
+        "/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN="b" * 32
+    )
+    assert r.status_code == 403
+    assert r.json()["detail"].startswith("CSRF Failed")
+    assert alice.access_tokens.count() == 0
+
+
+def test_it_refuses_a_delete_without_a_csrf_token(browser, alice, alice_token):
+    token, _raw = alice_token
+    r = browser.delete(f"/api/v1/access-tokens/{token.id}/")
+    assert r.status_code == 403
+    assert alice.access_tokens.count() == 1
+
+
+def test_it_writes_with_a_csrf_token(browser, alice):
+    browser.cookies["csrftoken"] = CSRF
+    r = browser.post(
+        "/api/v1/access-tokens/", {"name": "from the browser"}, format="json", HTTP_X_CSRFTOKEN=CSRF
+    )
+    assert r.status_code == 201
+    assert r.json()["name"] == "from the browser"
+    assert alice.access_tokens.count() == 1
+
+
+def test_a_token_needs_no_csrf_token(alice_token):
+    _token, raw = alice_token
+    client = APIClient(enforce_csrf_checks=True)
+    r = client.post(
+        "/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert r.status_code == 201

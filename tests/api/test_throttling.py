@@ -1,0 +1,138 @@
+"""Throttling: per user for authenticated calls, per address for revoke and for failed
+token authentication; the counters live in the configured cache (Redis works)."""
+
+import re
+
+import pytest
+import redis
+from django.core.cache import cache
+
+from access_tokens import services
+
+pytestmark = pytest.mark.django_db
+
+THROTTLED = re.compile(r"Request was throttled\. Expected available in \d+ seconds?\.")
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _assert_throttled(r):
+    assert r.status_code == 429
+    assert r["Content-Type"] == "application/json"
+    assert THROTTLED.fullmatch(r.json()["detail"]), r.json()
+    assert int(r["Retry-After"]) > 0
+
+
+def _me(client, raw, ip="127.0.0.1"):
+    return client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR=ip)
+
+
+def test_it_throttles_per_user(api_client, alice, bob, make_token, throttle_rates):
+    throttle_rates(user="3/min")
+    _token, first = make_token(alice)
+    _token, second = make_token(alice)
+    _token, bobs = make_token(bob)
+    for raw in (first, second, first):
+        assert _me(api_client, raw).status_code == 200
+    # Another token of alice's shares her budget; bob has his own.
+    _assert_throttled(_me(api_client, second, ip="10.0.0.9"))
+    _assert_throttled(
+        api_client.post(
+            "/api/v1/access-tokens/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {first}"
+        )
+    )
+    assert alice.access_tokens.count() == 2
+    assert _me(api_client, bobs).status_code == 200
+
+
+def test_it_throttles_revoke_per_address(api_client, alice, alice_token, throttle_rates):
+    throttle_rates(revoke="2/min")
+    _token, raw = alice_token
+    for _ in range(2):
+        r = api_client.post("/api/v1/access-tokens/revoke/", {"token": "junk"}, format="json")
+        assert r.status_code == 202
+    r = api_client.post("/api/v1/access-tokens/revoke/", {"token": raw}, format="json")
+    _assert_throttled(r)
+    assert alice.access_tokens.count() == 1  # a throttled request does nothing
+    r = api_client.post(
+        "/api/v1/access-tokens/revoke/", {"token": raw}, format="json", REMOTE_ADDR="10.0.0.2"
+    )
+    assert r.status_code == 202
+    assert alice.access_tokens.count() == 0
+
+
+def _hammer(client, n, ip="127.0.0.1"):
+    """Send n requests with well-formed but unknown tokens; return the status codes."""
+    return [_me(client, services.generate_token(), ip).status_code for _ in range(n)]
+
+
+def test_it_throttles_failed_token_authentication_per_address(
+    api_client, alice_token, throttle_rates
+):
+    throttle_rates(failed_auth="3/min")
+    _token, raw = alice_token
+    assert _hammer(api_client, 3) == [401, 401, 401]
+    _assert_throttled(_me(api_client, services.generate_token()))
+    _assert_throttled(api_client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer junk"))
+    _assert_throttled(api_client.get("/api/v1/me/", HTTP_AUTHORIZATION="Basic !!!"))
+    # Another address is not affected.
+    assert _hammer(api_client, 1, ip="10.0.0.3") == [401]
+    # A good token is not a failure, and costs no throttle check.
+    assert _me(api_client, raw).status_code == 200
+
+
+def test_it_does_not_count_requests_without_credentials_as_failures(api_client, throttle_rates):
+    throttle_rates(failed_auth="1/min")
+    for _ in range(3):
+        r = api_client.get("/api/v1/me/")
+        assert r.status_code == 401
+        assert r.json() == {"detail": "Authentication credentials were not provided."}
+
+
+def test_it_throttles_anonymous_calls_to_the_schema(api_client, throttle_rates):
+    throttle_rates(anon="2/min")
+    url = "/api/schema/?format=json"
+    assert api_client.get(url).status_code == 200
+    assert api_client.get(url).status_code == 200
+    r = api_client.get(url)
+    assert r.status_code == 429
+    assert r["Content-Type"] == "application/vnd.oai.openapi+json"
+    assert THROTTLED.fullmatch(r.json()["detail"])
+
+
+def test_it_reads_rates_from_the_environment_names(settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    assert set(rates) == {"user", "anon", "revoke", "failed_auth"}
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Use Redis (database 15, our own prefix) as the default cache for one test."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "keystand-api-tests",
+        }
+    }
+    cache.clear()
+    yield redis.Redis.from_url(REDIS_URL)
+    cache.clear()
+
+
+def test_it_keeps_throttle_state_in_redis(api_client, alice_token, redis_cache, throttle_rates):
+    throttle_rates(failed_auth="2/min", user="2/min")
+    _token, raw = alice_token
+    assert _hammer(api_client, 2) == [401, 401]
+    _assert_throttled(_me(api_client, services.generate_token()))
+    assert _me(api_client, raw).status_code == 200
+    assert _me(api_client, raw).status_code == 200
+    _assert_throttled(_me(api_client, raw))
+    keys = sorted(k.decode() for k in redis_cache.keys("keystand-api-tests:*"))
+    assert keys == [
+        "keystand-api-tests:1:throttle_failed_auth_127.0.0.1",
+        f"keystand-api-tests:1:throttle_user_{_token.user_id}",
+    ]
+    # Nothing is kept in this process: with the Redis keys gone, the counts start again.
+    redis_cache.delete(*keys)
+    assert _hammer(api_client, 2) == [401, 401]
+    assert _me(api_client, raw).status_code == 200

@@ -1,0 +1,65 @@
+"""Tokens that no longer work: expired, deleted, revoked by value, or whose owner is inactive."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from access_tokens import services
+from access_tokens.models import AccessToken
+
+from .headers import basic
+
+pytestmark = pytest.mark.django_db
+
+
+def _me(client, raw, form="Bearer"):
+    header = basic(raw) if form == "Basic" else f"{form} {raw}"
+    return client.get("/api/v1/me/", HTTP_AUTHORIZATION=header)
+
+
+def _assert_refused(r, detail):
+    assert r.status_code == 401
+    assert r.json() == {"detail": detail}
+    assert "WWW-Authenticate" in r
+
+
+@pytest.mark.parametrize("form", ["AccessToken", "Bearer", "Basic"])
+def test_it_refuses_an_expired_token(api_client, alice, make_token, form):
+    token, raw = make_token(alice, expires_at=timezone.now() + dt.timedelta(days=1))
+    # Expiry is a fact about the row: move it into the past as time would.
+    AccessToken.objects.filter(pk=token.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    _assert_refused(_me(api_client, raw, form), "Token has expired.")
+
+
+def test_it_accepts_a_token_up_to_its_expiry(api_client, alice, make_token):
+    _token, raw = make_token(alice, expires_at=timezone.now() + dt.timedelta(minutes=5))
+    assert _me(api_client, raw).status_code == 200
+
+
+def test_it_refuses_a_deleted_token_on_the_next_request(api_client, alice, alice_token):
+    token, raw = alice_token
+    assert _me(api_client, raw).status_code == 200
+    services.delete_access_token(token=token, actor=alice)
+    _assert_refused(_me(api_client, raw), "Invalid token.")
+
+
+def test_it_refuses_a_token_revoked_by_value(api_client, alice_token):
+    _token, raw = alice_token
+    assert services.revoke_access_token_by_value(raw) is True
+    _assert_refused(_me(api_client, raw, "AccessToken"), "Invalid token.")
+
+
+def test_it_refuses_the_token_of_an_inactive_owner(api_client, alice, alice_token):
+    _token, raw = alice_token
+    alice.is_active = False
+    alice.save()
+    _assert_refused(_me(api_client, raw), "User inactive or deleted.")
+
+
+def test_it_refuses_the_token_of_a_deleted_owner(api_client, alice, alice_token):
+    _token, raw = alice_token
+    alice.delete()
+    _assert_refused(_me(api_client, raw), "Invalid token.")
