@@ -10,30 +10,16 @@ import json
 import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.test import Client
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = Path(os.environ.get("KEYSTAND_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.chromium import CHROMIUM, launch_chromium
+
 # Generous: a loaded CI machine may be slow. Tests never assert timings.
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-def launch_chromium(playwright):
-    """Start headless Chromium the way every browser test and the screenshot script do."""
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-    )
 
 
 @pytest.fixture(scope="package")
@@ -44,7 +30,6 @@ def browser():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI=true requires the browser tests to run", pytrace=False)
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
     # refuse ORM calls from the test body. The guard is switched off only while the browser runs.
