@@ -1,0 +1,511 @@
+"""
+Keystand's benchmark: what token authentication costs per request, as the token table grows,
+in writes, and under load. Prints a table and writes docs/performance.md.
+
+    .venv/bin/python bench/run.py            # the full run (`make bench`), 10-15 minutes
+    .venv/bin/python bench/run.py --quick    # small counts, about a minute; writes
+                                             # bench/results/performance-quick.md instead
+
+Each database gets its own process (bench/micro.py) and its own, fresh database: a SQLite file
+in a temporary directory and the PostgreSQL database `keystand_bench` (dropped and created).
+The load run (bench/load.py) starts gunicorn on PostgreSQL and drives it with wrk.
+Targets are read from the numbers and printed as met or missed; nothing here asserts a timing.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PG_DB, PYTHON, ROOT, bench_env, pg_url, recreate_pg_database  # noqa: E402
+
+DOC = ROOT / "docs" / "performance.md"
+RESULTS = ROOT / "bench" / "results"
+KEEP_MARKER = "<!-- Everything below this line is written by hand; bench/run.py keeps it. -->"
+LOAD_THROTTLE = "1000000/s"
+
+CASE_LABELS = {
+    "none": "No authentication (floor)",
+    "authtoken": "DRF authtoken (plaintext key)",
+    "keystand": "Keystand, `AccessToken` header",
+    "bearer": "Keystand, `Bearer` header",
+    "basic": "Keystand, HTTP Basic",
+    "keystand_user100": "Keystand, user holding 100 tokens",
+    "argon2": "Naive Argon2-verified token",
+}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    versions = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            "import django, rest_framework, psycopg, gunicorn;"
+            "print(django.get_version(), rest_framework.__version__, psycopg.__version__,"
+            " gunicorn.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": versions[0] if versions else "?",
+        "drf": versions[1] if len(versions) > 1 else "?",
+        "psycopg": versions[2] if len(versions) > 2 else "?",
+        "gunicorn": versions[3] if len(versions) > 3 else "?",
+        "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+        "commit": commit,
+        "load_average": " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        if Path("/proc/loadavg").exists()
+        else "",
+    }
+
+
+def run_json(module: str, args: list[str], env: dict) -> dict:
+    proc = subprocess.run(
+        [PYTHON, "-W", "ignore::UserWarning", "-m", module, *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{module} failed (exit {proc.returncode})")
+    return json.loads(proc.stdout)
+
+
+# --- Formatting -------------------------------------------------------------------------------
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    right = [i > 0 for i in range(len(header))]
+
+    def line(cells):
+        out = []
+        for i, cell in enumerate(cells):
+            cell = str(cell)
+            out.append(cell.rjust(widths[i]) if right[i] else cell.ljust(widths[i]))
+        return "| " + " | ".join(out) + " |"
+
+    sep = (
+        "|"
+        + "|".join(
+            ("-" * (w + 1) + ":") if right[i] else ("-" * (w + 2)) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
+    return "\n".join([line(header), sep, *(line(r) for r in rows)])
+
+
+def us(value: float) -> str:
+    return f"{value:,.0f}" if value >= 1000 else f"{value:,.1f}"
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, bool]]]:
+    m = data["machine"]
+    targets: list[tuple[str, bool]] = []
+    parts = [
+        "# Performance",
+        "",
+        "What token authentication costs Keystand per request, as the token table grows, in "
+        "database writes, and under load; measured by `bench/run.py` (`make bench`).",
+        "",
+        f"- Command: `{command}`"
+        + (" (quick run: small counts, not the reference)" if quick else ""),
+        f"- Date: {data['date']}",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM; {m['os']}; "
+        f"load average at start {m['load_average']} (shared with other jobs)",
+        f"- Software: Python {m['python']}, Django {m['django']}, DRF {m['drf']}, psycopg "
+        f"{m['psycopg']}, gunicorn {m['gunicorn']}, {m['wrk']}; commit {m['commit']}",
+        "",
+        "## 1. Per request, through the whole Django stack",
+        "",
+        "Each request is a prepared WSGI environ handed to Django's `WSGIHandler`: every "
+        "middleware of the product, URL routing, DRF, the authentication under test, and the "
+        "*same* trivial DRF view (`bench/views.py: Hello`, throttles off, the product's default "
+        "permissions `IsAuthenticated` + `TokenScopePermission`), response closed. "
+        f"{data['params']['rounds']} rounds; in each round every case runs "
+        f"{data['params']['per_round']} requests "
+        f"({data['params']['argon_per_round']} for Argon2) in a freshly shuffled order, so a busy "
+        "moment on the machine hits every case. The figure is the median over rounds of each "
+        "round's median time per request (interquartile range over rounds in brackets); the "
+        "ratio is to `authtoken` "
+        "measured in the same rounds. The table holds 10,000 tokens here (section 2 varies it).",
+        "",
+    ]
+    for db in data["databases"]:
+        res = data["micro"][db]
+        main_size = res["main_size"]
+        phase = res["phases"][main_size]["results"]
+        base = phase["authtoken"]["median_us"]
+        rows = []
+        for name in [
+            "none",
+            "authtoken",
+            "keystand",
+            "bearer",
+            "basic",
+            "keystand_user100",
+            "argon2",
+        ]:
+            if name not in phase:
+                continue
+            r = phase[name]
+            rows.append(
+                [
+                    CASE_LABELS[name],
+                    us(r["median_us"]),
+                    f"[{us(r['q1_us'])}–{us(r['q3_us'])}]",
+                    f"{r['median_us'] / base:.2f}×",
+                ]
+            )
+        parts += [
+            f"### {res['label']} ({res['db_version'].split(' on ')[0]})",
+            "",
+            table(["Case", "Median µs/request", "IQR µs", "vs authtoken"], rows),
+            "",
+        ]
+        for name in ("keystand", "bearer", "basic"):
+            ratio = phase[name]["median_us"] / base
+            targets.append(
+                (
+                    f"{res['label']}: {CASE_LABELS[name]} ≤ 1.05× authtoken (is {ratio:.3f}×)",
+                    ratio <= 1.05,
+                )
+            )
+        argon = phase.get("argon2")
+        if argon:
+            parts += [
+                f"Argon2 costs {argon['median_us'] / base:,.0f}× `authtoken` per request here: "
+                f"{argon['median_us'] / 1000:,.0f} ms of CPU (and 100 MiB of memory) per call, on "
+                "every call.",
+                "",
+            ]
+
+    parts += [
+        "## 2. Scaling with the number of tokens",
+        "",
+        "The same measurement while the table grows from 10 to 10,000 to 1,000,000 tokens "
+        "(random digests, bulk-inserted: COPY on PostgreSQL, executemany on SQLite, spread over "
+        "10,000 owners), and for a caller who holds 100 tokens (the per-user limit). Keystand "
+        "and `authtoken` (whose own table stays small) are interleaved in each phase; the "
+        "*normalised* column divides Keystand by `authtoken` from the same rounds and sets the "
+        "10-token phase to 1.00, which cancels drift between phases.",
+        "",
+    ]
+    for db in data["databases"]:
+        res = data["micro"][db]
+        sizes = sorted(res["phases"], key=int)
+        first = res["phases"][sizes[0]]["results"]
+        norm0 = first["keystand"]["median_us"] / first["authtoken"]["median_us"]
+        rows = []
+        worst = 0.0
+        for size in sizes:
+            r = res["phases"][size]["results"]
+            norm = r["keystand"]["median_us"] / r["authtoken"]["median_us"] / norm0
+            worst = max(worst, norm)
+            fill = res["fill_seconds"].get(size, 0)
+            rows.append(
+                [
+                    f"{int(size):,}",
+                    us(r["keystand"]["median_us"]),
+                    us(r["authtoken"]["median_us"]),
+                    f"{norm:.2f}",
+                    f"{fill:.1f} s",
+                ]
+            )
+        parts += [
+            f"### {res['label']}",
+            "",
+            table(
+                ["Tokens in table", "Keystand µs", "authtoken µs", "Normalised", "Insert time"],
+                rows,
+            ),
+            "",
+        ]
+        targets.append(
+            (
+                f"{res['label']}: 10 → {int(sizes[-1]):,} tokens ≤ 1.10× (is {worst:.3f}×)",
+                worst <= 1.10,
+            )
+        )
+        rows = []
+        for size in sizes:
+            r = res["phases"][size]["results"]
+            if "keystand_user100" not in r:
+                continue
+            ratio = r["keystand_user100"]["median_us"] / r["keystand"]["median_us"]
+            rows.append(
+                [
+                    f"{int(size):,}",
+                    us(r["keystand"]["median_us"]),
+                    us(r["keystand_user100"]["median_us"]),
+                    f"{ratio:.2f}",
+                ]
+            )
+            targets.append(
+                (
+                    f"{res['label']}: 1 → 100 tokens per user at {int(size):,} ≤ 1.10× "
+                    f"(is {ratio:.3f}×)",
+                    ratio <= 1.10,
+                )
+            )
+        parts += [
+            table(["Tokens in table", "User with 1 token µs", "User with 100 µs", "Ratio"], rows),
+            "",
+        ]
+
+    parts += [
+        "## 3. Writes",
+        "",
+        "SQL statements counted with `connection.execute_wrapper` over a run of authenticated "
+        "requests with one token, all within one `ACCESS_TOKEN_LAST_USED_INTERVAL`. The first run "
+        "starts with a stale `last_used_at` (so exactly one request should write); the second "
+        "follows straight after (all fresh). PostgreSQL's connection health check "
+        "(`CONN_HEALTH_CHECKS`, a `SELECT 1` on the driver's own cursor, the same for every "
+        "case) is not a Django query and is not counted.",
+        "",
+    ]
+    rows = []
+    for db in data["databases"]:
+        res = data["micro"][db]
+        w = res["writes"]
+        for key, label in [
+            ("keystand_first_stale", "Keystand, starting stale"),
+            ("keystand_fresh", "Keystand, fresh"),
+            ("authtoken", "DRF authtoken"),
+        ]:
+            c = w[key]
+            rows.append(
+                [
+                    res["label"],
+                    label,
+                    f"{c['requests']:,}",
+                    f"{c['statements']:,}",
+                    f"{c['selects']:,}",
+                    f"{c['updates']:,}",
+                    f"{c['seconds']:.2f} s",
+                ]
+            )
+        n = w["keystand_fresh"]["requests"]
+        stale, fresh = w["keystand_first_stale"], w["keystand_fresh"]
+        ok = (
+            stale["selects"] == n
+            and stale["updates"] == 1
+            and stale["statements"] == n + 1
+            and fresh["statements"] == n
+            and fresh["updates"] == 0
+            and stale["seconds"] < res["interval_s"]
+        )
+        targets.append(
+            (
+                f"{res['label']}: one query per request while fresh "
+                f"({stale['selects']:,} reads + {stale['updates']} write for {n:,} requests)",
+                ok,
+            )
+        )
+    parts += [
+        table(["Database", "Case", "Requests", "Statements", "SELECT", "UPDATE", "Took"], rows),
+        "",
+    ]
+
+    load = data.get("load")
+    parts += ["## 4. Under load", ""]
+    if load:
+        at = load["cases"]["authtoken"]
+        parts += [
+            f"gunicorn, {load['workers']} sync workers, on PostgreSQL (the database of "
+            "sections 1–3, holding a million tokens); wrk with {load['threads']} threads and "
+            f"{load['connections']} connections on the same 2-core machine, "
+            f"{load['seconds_per_case']} s per case in {load['rounds']} alternating rounds. "
+            "Both token cases hit the same `/api/v1/me/`-like view (`bench/views.py: Me`: id, "
+            "username, email) with the product's throttles on; the product's own `/api/v1/me/` "
+            "(which also serialises the token) is shown for reference. "
+            f"`API_THROTTLE_USER` is raised to `{LOAD_THROTTLE}` for this run so that 429s do "
+            "not pollute it. p50/p99 are the median over rounds of wrk's `--latency` "
+            "percentiles; non-2xx is wrk's count of answers ≥ 400 (every URL is first checked to "
+            "answer 200 with the right body, so no redirect passes unseen); socket errors are "
+            "wrk's connect/read/write/timeout errors.",
+            "",
+        ]
+        rows = []
+        for name, label in [
+            ("authtoken", "DRF authtoken, `Me` view"),
+            ("keystand", "Keystand, `Me` view"),
+            ("keystand_api_me", "Keystand, product `/api/v1/me/`"),
+        ]:
+            c = load["cases"][name]
+            rows.append(
+                [
+                    label,
+                    f"{c['rps']:,.0f}",
+                    f"{c['rps'] / at['rps']:.2f}×",
+                    f"{c['p50_ms']:.1f}",
+                    f"{c['p99_ms']:.1f}",
+                    f"{c['requests']:,}",
+                    f"{c['non_2xx']:,}",
+                    f"{c['socket_errors']:,}",
+                ]
+            )
+        parts += [
+            table(
+                [
+                    "Case",
+                    "Requests/s",
+                    "vs authtoken",
+                    "p50 ms",
+                    "p99 ms",
+                    "Requests",
+                    "Non-2xx",
+                    "Socket errors",
+                ],
+                rows,
+            ),
+            "",
+        ]
+        ks = load["cases"]["keystand"]
+        ratio = ks["rps"] / at["rps"]
+        targets.append(
+            (
+                f"Under load: Keystand ≥ 0.95× authtoken requests/s (is {ratio:.3f}×) with zero "
+                f"errors ({ks['non_2xx'] + ks['socket_errors']})",
+                ratio >= 0.95 and ks["non_2xx"] == 0 and ks["socket_errors"] == 0,
+            )
+        )
+        if load.get("gunicorn_errors"):
+            parts += ["gunicorn's error log:", "", "```", load["gunicorn_errors"], "```", ""]
+    else:
+        parts += ["Not run (`--skip-load`).", ""]
+
+    parts += ["## Targets", ""]
+    parts += [f"- {verdict(ok)}: {text}" for text, ok in targets]
+    parts += [""]
+    return "\n".join(parts), targets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, for development")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--skip-load", action="store_true", help="no gunicorn/wrk run")
+    args = parser.parse_args()
+    command = ".venv/bin/python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:])
+
+    if args.quick:
+        micro_args = [
+            "--rounds",
+            "5",
+            "--per-round",
+            "30",
+            "--sizes",
+            "10,10000,50000",
+            "--writes",
+            "200",
+        ]
+        load_args = ["--seconds", "4", "--rounds", "2"]
+    else:
+        micro_args = [
+            "--rounds",
+            "30",
+            "--per-round",
+            "200",
+            "--sizes",
+            "10,10000,1000000",
+            "--writes",
+            "1000",
+        ]
+        load_args = ["--seconds", "30", "--rounds", "6"]
+    params = dict(zip(micro_args[::2], micro_args[1::2], strict=True))
+
+    data: dict = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "params": {
+            "rounds": int(params["--rounds"]),
+            "per_round": int(params["--per-round"]),
+            "argon_per_round": 1,
+        },
+        "databases": [],
+        "micro": {},
+    }
+    dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    tmp = Path(tempfile.mkdtemp(prefix="keystand-bench-"))
+    try:
+        for db in dbs:
+            print(f"==> Per request on {db}", file=sys.stderr, flush=True)
+            if db == "sqlite":
+                url, label = f"sqlite:///{tmp / 'bench.sqlite3'}", "SQLite"
+            else:
+                recreate_pg_database()
+                url, label = pg_url(PG_DB), "PostgreSQL"
+            res = run_json("bench.micro", micro_args, bench_env(url))
+            res["label"] = label
+            res["main_size"] = sorted(res["phases"], key=int)[min(1, len(res["phases"]) - 1)]
+            data["micro"][db] = res
+            data["databases"].append(db)
+        if not args.skip_load and "postgres" in dbs:
+            print("==> Under load: gunicorn + wrk on PostgreSQL", file=sys.stderr, flush=True)
+            env = bench_env(pg_url(PG_DB), API_THROTTLE_USER=LOAD_THROTTLE)
+            data["load"] = run_json("bench.load", load_args, env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    text, targets = report(data, command, args.quick)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / ("quick.json" if args.quick else "latest.json")).write_text(
+        json.dumps(data, indent=1)
+    )
+    out = RESULTS / "performance-quick.md" if args.quick else DOC
+    kept = ""
+    if out.exists() and KEEP_MARKER in out.read_text():
+        kept = out.read_text().split(KEEP_MARKER, 1)[1]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n" + KEEP_MARKER + (kept if kept else "\n"))
+    print(
+        f"==> Wrote {out.relative_to(ROOT)}; "
+        f"{sum(ok for _, ok in targets)}/{len(targets)} targets met",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The product's URLs plus the benchmark's: one view class, one route per authentication."""
+
+from django.urls import include, path
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+from access_tokens.authentication import (
+    AccessTokenAuthentication,
+    AccessTokenBasicAuthentication,
+)
+from access_tokens.permissions import TokenScopePermission
+
+from .views import Hello, Me, NaiveArgon2Authentication
+
+# Every authenticated case runs the product's default permissions.
+_PERMISSIONS = [IsAuthenticated, TokenScopePermission]
+_KEYSTAND = [AccessTokenAuthentication, AccessTokenBasicAuthentication]
+
+urlpatterns = [
+    path(
+        "bench/none/",
+        Hello.as_view(authentication_classes=[], permission_classes=[AllowAny]),
+    ),
+    path(
+        "bench/authtoken/",
+        Hello.as_view(
+            authentication_classes=[TokenAuthentication], permission_classes=_PERMISSIONS
+        ),
+    ),
+    path(
+        "bench/keystand/",
+        Hello.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/argon2/",
+        Hello.as_view(
+            authentication_classes=[NaiveArgon2Authentication], permission_classes=_PERMISSIONS
+        ),
+    ),
+    path(
+        "bench/me/authtoken/",
+        Me.as_view(authentication_classes=[TokenAuthentication], permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/me/keystand/",
+        Me.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path("", include("config.urls")),
+]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,49 @@
+"""One trivial DRF view for every per-request case, and a `/api/v1/me/`-like view for load."""
+
+from django.contrib.auth.hashers import check_password
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import ArgonToken
+
+
+class Hello(APIView):
+    """Answer with the caller's username. Throttles are off so only authentication differs."""
+
+    throttle_classes = []
+
+    def get(self, request):
+        return Response({"user": request.user.get_username()})
+
+
+class Me(APIView):
+    """`/api/v1/me/` without the token serializer, so both token kinds return the same body.
+
+    Throttles stay as the product configures them (DEFAULT_THROTTLE_CLASSES).
+    """
+
+    def get(self, request):
+        user = request.user
+        return Response({"id": user.pk, "username": user.get_username(), "email": user.email})
+
+
+class NaiveArgon2Authentication(BaseAuthentication):
+    """`Authorization: Argon <key_id>.<secret>`, the secret checked by Argon2. Never do this."""
+
+    def authenticate(self, request):
+        auth = get_authorization_header(request).split()
+        if len(auth) != 2 or auth[0].lower() != b"argon":
+            return None
+        key_id, _, secret = auth[1].decode().partition(".")
+        try:
+            row = ArgonToken.objects.select_related("user").get(key_id=key_id)
+        except ArgonToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
+        if not check_password(secret, row.encoded):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return row.user, row
+
+    def authenticate_header(self, request):
+        return "Argon"
