@@ -1,0 +1,67 @@
+"""Answer 503, not 500, while the database is unreachable."""
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger("keystand.database")
+
+# A lost or refused connection. IntegrityError, ProgrammingError and the like are bugs,
+# not outages, and still end in a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def caused_by_outage(exc: BaseException | None) -> bool:
+    """Return whether `exc` is, or was raised while handling, a lost database connection.
+
+    Django re-raises some failures as other errors: a session that cannot be saved becomes
+    SessionInterrupted (a 400), with the OperationalError as its context.
+    """
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """Return a short 503 that is built without touching the database.
+
+    Nothing here may read the session or the user: that would query the database again.
+    """
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": "Service temporarily unavailable. Try again shortly."}, status=503
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn a view's lost database connection into a 503.
+
+    Errors raised outside the view reach handler500 or, for a session that could not be
+    saved, handler400; both answer the same way (config.views). Django closes the
+    broken connection at the end of the request, and CONN_HEALTH_CHECKS checks the next one,
+    so the service recovers by itself once the database is back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not caused_by_outage(exception):
+            return None
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
+        return database_unavailable(request)
