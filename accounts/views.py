@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.views import LoginView, PasswordChangeView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -9,7 +9,25 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from .forms import SignupForm
+from .forms import LimitedPasswordChangeForm, LoginForm, SignupForm
+
+
+def _too_many_attempts(form) -> bool:
+    return any(e.code == "locked" for errors in form.errors.as_data().values() for e in errors)
+
+
+class Login(LoginView):
+    """Django's sign-in view with the failure limiter; a locked-out attempt answers 429."""
+
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if _too_many_attempts(form):
+            response.status_code = 429
+        return response
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -36,6 +54,16 @@ class PasswordChange(PasswordChangeView):
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
+    form_class = LimitedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if _too_many_attempts(form):
+            response.status_code = 429
+        return response
 
     def form_valid(self, form):
         response = super().form_valid(form)
