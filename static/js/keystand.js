@@ -9,7 +9,16 @@ document.addEventListener("DOMContentLoaded", () => {
       if (event.key === "Escape" && menu.open) {
         menu.open = false;
         summary.focus();
+        return;
       }
+      // role="menu" promises arrow keys to screen-reader users; Tab keeps working as well.
+      const items = [...menu.querySelectorAll("[role=menuitem]")];
+      const at = items.indexOf(document.activeElement);
+      if (!menu.open || at === -1) return;
+      const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      items[(next + items.length) % items.length].focus();
     });
     document.addEventListener("click", (event) => {
       if (menu.open && !menu.contains(event.target)) menu.open = false;

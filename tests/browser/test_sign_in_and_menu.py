@@ -87,6 +87,14 @@ def test_it_works_the_menu_with_the_keyboard(page, alice):
     page.keyboard.press("Tab")
     expect(page.get_by_role("menuitem", name="Log out")).to_be_focused()
 
+    # Arrow keys move through the items too, wrapping at either end.
+    page.keyboard.press("ArrowDown")
+    expect(tokens).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(page.get_by_role("menuitem", name="Log out")).to_be_focused()
+    page.keyboard.press("Home")
+    expect(tokens).to_be_focused()
+
     page.keyboard.press("Escape")
     expect(menu).not_to_have_attribute("open", "")
     expect(page.get_by_role("menuitem", name="Log out")).to_be_hidden()
