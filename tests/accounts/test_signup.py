@@ -1,0 +1,101 @@
+from django.contrib.auth import get_user_model
+
+from tests.conftest import PASSWORD
+
+User = get_user_model()
+
+
+def _form(**overrides) -> dict:
+    return {
+        "username": "dora",
+        "email": "dora@example.org",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **overrides,
+    }
+
+
+def test_it_shows_the_form(client, db):
+    r = client.get("/accounts/signup/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Create your Keystand account" in html
+    for name in ("username", "email", "password1", "password2"):
+        assert f'name="{name}"' in html
+
+
+def test_it_creates_the_user_and_signs_them_in(client, db):
+    r = client.post("/accounts/signup/", _form())
+    assert r.status_code == 302
+    assert r["Location"] == "/settings/access-tokens/"
+
+    user = User.objects.get(username="dora")
+    assert user.email == "dora@example.org"
+    assert user.check_password(PASSWORD)
+    assert user.password.startswith("argon2$")
+
+    r = client.get("/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert "Welcome, dora" in html
+    assert "Welcome to Keystand! Create your first access token below." in html
+
+
+def test_it_refuses_a_duplicate_username(client, alice):
+    r = client.post("/accounts/signup/", _form(username="alice"))
+    assert r.status_code == 200
+    assert "A user with that username already exists." in r.content.decode()
+    assert not User.objects.filter(email="dora@example.org").exists()
+
+
+def test_it_refuses_a_duplicate_username_in_other_case(client, alice):
+    r = client.post("/accounts/signup/", _form(username="ALICE"))
+    assert r.status_code == 200
+    assert "A user with that username already exists." in r.content.decode()
+
+
+def test_it_refuses_a_duplicate_email(client, alice):
+    r = client.post("/accounts/signup/", _form(email="Alice@Example.org"))
+    assert r.status_code == 200
+    assert "An account with this email address already exists." in r.content.decode()
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_it_refuses_mismatched_passwords(client, db):
+    r = client.post("/accounts/signup/", _form(password2=PASSWORD + "x"))
+    assert r.status_code == 200
+    assert "The two password fields didn’t match." in r.content.decode()
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_it_refuses_a_weak_password(client, db):
+    r = client.post("/accounts/signup/", _form(password1="password", password2="password"))
+    assert r.status_code == 200
+    assert "This password is too common." in r.content.decode()
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_it_requires_an_email(client, db):
+    r = client.post("/accounts/signup/", _form(email=""))
+    assert r.status_code == 200
+    assert "This field is required." in r.content.decode()
+    assert not User.objects.filter(username="dora").exists()
+
+
+def test_it_does_not_echo_the_password(client, alice):
+    r = client.post("/accounts/signup/", _form(username="alice"))
+    assert PASSWORD not in r.content.decode()
+
+
+def test_it_sends_a_signed_in_user_home(alice_client):
+    r = alice_client.get("/accounts/signup/")
+    assert r.status_code == 302
+    assert r["Location"] == "/"
+
+
+def test_it_is_404_when_signup_is_off(client, db, settings):
+    settings.SIGNUP_ENABLED = False
+    assert client.get("/accounts/signup/").status_code == 404
+    r = client.post("/accounts/signup/", _form())
+    assert r.status_code == 404
+    assert not User.objects.filter(username="dora").exists()
