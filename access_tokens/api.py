@@ -111,6 +111,29 @@ class AccessTokenCreatedSerializer(AccessTokenSerializer):
         read_only_fields = fields
 
 
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: 'Invalid input: `detail` ("field: message") and, beside it, a list of messages for '
+    "each invalid field (non_field_errors for the request as a whole).",
+    401: "No credentials, or refused ones (malformed, unknown, expired). See WWW-Authenticate.",
+    403: "A read-only token on an unsafe method, or a session without a CSRF token.",
+    404: "No such token among yours.",
+    413: "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE.",
+    429: "Throttled: try again after Retry-After seconds.",
+}
+
+
+def _errors(*statuses: int) -> dict:
+    """Return OpenAPI responses for the errors an endpoint can answer."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[code])
+        for code in statuses
+    }
+
+
 def _drf_errors(error: DjangoValidationError) -> dict:
     return {
         ("non_field_errors" if field == "__all__" else field): messages
@@ -121,16 +144,19 @@ def _drf_errors(error: DjangoValidationError) -> dict:
 class MeView(APIView):
     @extend_schema(
         summary="Who am I",
-        responses=inline_serializer(
-            "Me",
-            {
-                "id": serializers.IntegerField(),
-                "username": serializers.CharField(),
-                "email": serializers.EmailField(),
-                "authenticated_by": serializers.ChoiceField(["access_token", "session"]),
-                "token": AccessTokenSerializer(allow_null=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "Me",
+                {
+                    "id": serializers.IntegerField(),
+                    "username": serializers.CharField(),
+                    "email": serializers.EmailField(),
+                    "authenticated_by": serializers.ChoiceField(["access_token", "session"]),
+                    "token": AccessTokenSerializer(allow_null=True),
+                },
+            ),
+            **_errors(401, 429),
+        },
     )
     def get(self, request):
         user, token = request.user, request.auth
@@ -153,14 +179,17 @@ class AccessTokenList(generics.ListCreateAPIView):
     def get_queryset(self):
         return self.request.user.access_tokens.all()
 
-    @extend_schema(summary="List your tokens, newest first")
+    @extend_schema(
+        summary="List your tokens, newest first",
+        responses={200: AccessTokenSerializer(many=True), **_errors(401, 429)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create a token",
         request=AccessTokenCreateSerializer,
-        responses={201: AccessTokenCreatedSerializer},
+        responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 413, 429)},
     )
     def post(self, request, *args, **kwargs):
         serializer = AccessTokenCreateSerializer(data=request.data, context={"request": request})
@@ -188,11 +217,17 @@ class AccessTokenDetail(generics.RetrieveDestroyAPIView):
         # Through the owner: anyone else's id is simply not found.
         return self.request.user.access_tokens.all()
 
-    @extend_schema(summary="Show one of your tokens")
+    @extend_schema(
+        summary="Show one of your tokens",
+        responses={200: AccessTokenSerializer, **_errors(401, 404, 429)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(summary="Delete one of your tokens", responses={204: None})
+    @extend_schema(
+        summary="Delete one of your tokens",
+        responses={204: None, **_errors(401, 403, 404, 429)},
+    )
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
 
@@ -220,7 +255,10 @@ class RevokeView(APIView):
             "the token existed, so it tells nothing about which tokens are live."
         ),
         request=RevokeSerializer,
-        responses={202: OpenApiResponse(description="Accepted")},
+        responses={
+            202: OpenApiResponse(ErrorSerializer, description="Accepted, whatever the token was."),
+            **_errors(400, 413, 429),
+        },
         auth=[],
     )
     def post(self, request):

@@ -33,7 +33,10 @@ class CountingArgon2PasswordHasher(Argon2PasswordHasher):
 
 @pytest.fixture
 def counting_hasher(settings, alice):
+    """Make the counting hasher the only one, with alice's password hashed by it."""
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingArgon2PasswordHasher"]
+    alice.set_password(PASSWORD)
+    alice.save()
     CountingArgon2PasswordHasher.calls = 0
     return CountingArgon2PasswordHasher
 
