@@ -70,10 +70,13 @@ class PageProblems:
         self.dialogs: list[str] = []
 
     def watch(self, page) -> None:
-        page.on(
-            "console",
-            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
+        def on_console(msg):
+            url = msg.location.get("url", "")
+            # Chromium asks for /favicon.ico by itself on pages without an icon (Django's admin).
+            if msg.type == "error" and not url.endswith("/favicon.ico"):
+                self.console_errors.append(f"{msg.text} ({url})")
+
+        page.on("console", on_console)
         page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
 
         def on_dialog(dialog):
