@@ -86,10 +86,16 @@ class AccessTokenBasicAuthentication(BaseAuthentication):
             decoded = base64.b64decode(auth[1], validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             _fail(request, "Invalid basic header. Credentials not correctly base64 encoded.")
-        _username, sep, password = decoded.partition(":")
+        username, sep, password = decoded.partition(":")
         if not sep:
             _fail(request, "Invalid basic header. Expected username:token.")
         if not password.startswith(services.PREFIX):
+            if username.startswith(services.PREFIX):
+                _fail(
+                    request,
+                    "Basic authentication takes the token as the password, not the username "
+                    "(curl -u -:TOKEN).",
+                )
             _fail(request, "Basic authentication takes a personal access token as the password.")
         return authenticate_token(request, password)
 

@@ -1,3 +1,11 @@
+"""
+DRF's own throttles with the rates read when used.
+
+Their counters live in `SimpleRateThrottle.cache`, which is `django.core.cache.cache`: a proxy
+that looks up `caches["default"]` on every use, so the counters go wherever CACHE_URL points
+(Redis in production, shared by every worker) and follow a CACHES override in tests.
+"""
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 

@@ -82,3 +82,14 @@ def test_it_refuses_a_deleted_token_as_password(api_client, alice, alice_token):
     assert r.status_code == 401
     assert r.json() == {"detail": "Invalid token."}
     assert r["WWW-Authenticate"] == 'Basic realm="api"'
+
+
+def test_it_explains_a_token_sent_as_the_username(api_client, alice_token):
+    _token, raw = alice_token
+    r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=basic("", username=raw))
+    assert r.status_code == 401
+    assert r.json() == {
+        "detail": "Basic authentication takes the token as the password, not the username "
+        "(curl -u -:TOKEN)."
+    }
+    assert raw not in r.content.decode()
