@@ -135,6 +135,11 @@ def clean_token_name(name: str) -> str:
     name = (name or "").strip()
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
         raise ValidationError({"name": "A name can't contain control characters."})
+    if TOKEN_IN_TEXT_RE.search(name):
+        # A pasted token would sit in plain text, defeating digest-only storage.
+        raise ValidationError(
+            {"name": "That looks like an access token. Never put a token in its name."}
+        )
     max_length = AccessToken._meta.get_field("name").max_length
     if len(name) > max_length:
         raise ValidationError(
