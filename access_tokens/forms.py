@@ -10,12 +10,14 @@ from django.utils.formats import date_format
 
 from . import services
 from .models import AccessToken
+from .token_format import TOKEN_IN_TEXT_RE
 
 _PRESET_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (90, "90 days"), (365, "1 year")]
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
 
 
 def new_form_nonce() -> str:
+    """Return a one-time id for a create form, so a double submission creates one token."""
     return secrets.token_urlsafe(16)
 
 
@@ -45,12 +47,15 @@ class AccessTokenForm(forms.Form):
         initial=AccessToken.Scope.READ_WRITE,
         widget=forms.RadioSelect,
     )
-    nonce = forms.CharField(widget=forms.HiddenInput)
+    nonce = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "This form is out of date. Please try again."},
+    )
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.today = timezone.localdate()
+        self.today = timezone.localdate(services._now())
         cap = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
         choices = []
         for days, label in _PRESET_DAYS:
@@ -58,7 +63,8 @@ class AccessTokenForm(forms.Form):
                 on = date_format(self.today + dt.timedelta(days=days), "M j, Y")
                 choices.append((str(days), f"{label} ({on})"))
         choices.append(("custom", "Custom date…"))
-        if cap is None:
+        self.offers_never = cap is None
+        if self.offers_never:
             choices.append(("never", "No expiration"))
         self.fields["expiration"].choices = choices
         self.fields["expiration"].initial = "30" if cap is None or cap >= 30 else choices[0][0]
@@ -74,10 +80,20 @@ class AccessTokenForm(forms.Form):
         return nonce
 
     def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if TOKEN_IN_TEXT_RE.search(name):
+            # Refused below; and the page must not echo the secret back into the field.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("name")] = ""
         try:
-            return services.clean_token_name(self.cleaned_data["name"])
+            return services.clean_token_name(name)
         except ValidationError as e:
             raise ValidationError(e.message_dict["name"]) from None
+
+    def renew_nonce(self) -> None:
+        """Give a bound form whose nonce was refused a new one, so the next submit can pass."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("nonce")] = new_form_nonce()
 
     def clean(self) -> dict:
         data = super().clean()

@@ -1,8 +1,17 @@
 import logging
+import re
+import traceback
 
-from .token_format import TOKEN_IN_TEXT_RE
+from .token_format import PREFIX
 
 REDACTED = "kspat_[REDACTED]"
+# Wider than a well-formed token on purpose: a token cut short or mistyped in a URL still
+# carries most of its secret, so anything that starts like one is hidden.
+_SECRETISH_RE = re.compile(PREFIX + r"[0-9A-Za-z]{16,}")
+
+
+def _redact(text: str) -> str:
+    return _SECRETISH_RE.sub(REDACTED, text)
 
 
 class RedactAccessTokens(logging.Filter):
@@ -11,7 +20,14 @@ class RedactAccessTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "kspat_" in message:
-            record.msg = TOKEN_IN_TEXT_RE.sub(REDACTED, message)
+        if PREFIX in message and _SECRETISH_RE.search(message):
+            record.msg = _redact(message)
             record.args = ()
+        if record.exc_info and not record.exc_text:
+            # Format the traceback now, redacted; formatters reuse exc_text when it is set.
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text and PREFIX in record.exc_text:
+            record.exc_text = _redact(record.exc_text)
+        if record.stack_info and PREFIX in record.stack_info:
+            record.stack_info = _redact(record.stack_info)
         return True

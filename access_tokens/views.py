@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +29,11 @@ def _expiry(token: AccessToken, now, today) -> dict:
     return {"state": "soon" if days <= SOON_DAYS else "later", "days": days}
 
 
+def _already_created(request: HttpRequest, nonce: str) -> bool:
+    return bool(nonce) and request.user.access_tokens.filter(form_nonce=nonce).exists()
+
+
+@sensitive_variables("flash")
 @require_safe
 @never_cache
 @login_required
@@ -35,9 +41,10 @@ def index(request: HttpRequest) -> HttpResponse:
     now, today = timezone.now(), timezone.localdate()
     tokens = list(request.user.access_tokens.all())
     new_token = None
-    flash = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    # Shown once: popping it from the session is what makes a reload show it no more. A HEAD
+    # request (a link checker, say) renders no body, so it must not use up the display.
+    flash = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
     if flash is not None:
-        # Shown once: popping it from the session is what makes a reload show it no more.
         new_token = next((t for t in tokens if str(t.pk) == flash["id"]), None)
         if new_token is not None:
             new_token.raw = flash["token"]
@@ -53,8 +60,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AccessTokenForm(request.POST, user=request.user)
-        nonce = request.POST.get("nonce", "")
-        if AccessToken.objects.filter(form_nonce=nonce, user=request.user).exists():
+        if _already_created(request, request.POST.get("nonce", "")):
             # A double click: the first submission made the token; show the list, which
             # still holds the one-time display if that first response was never read.
             return redirect("access_tokens:list")
@@ -62,10 +68,18 @@ def create(request: HttpRequest) -> HttpResponse:
             try:
                 token, raw = form.save(request=request)
             except IntegrityError:
-                # The twin submission won the race on the nonce's unique index.
+                if _already_created(request, form.cleaned_data["nonce"]):
+                    # The twin submission won the race on the nonce's unique index.
+                    return redirect("access_tokens:list")
+                form.add_error(None, "This form is out of date. Please try again.")
+            except ValidationError as e:
+                # Another request took the last free place between the check and the save.
+                form.add_error(None, e.messages)
+            else:
+                request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "token": raw}
                 return redirect("access_tokens:list")
-            request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "token": raw}
-            return redirect("access_tokens:list")
+        if "nonce" in form.errors or form.non_field_errors():
+            form.renew_nonce()
     else:
         form = AccessTokenForm(user=request.user, initial={"nonce": new_form_nonce()})
     return render(request, "access_tokens/new.html", {"form": form})

@@ -31,19 +31,32 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  // Copy buttons.
+  // Copy buttons. navigator.clipboard exists only in secure contexts (HTTPS or localhost);
+  // over plain HTTP elsewhere, copying the selected field with execCommand still works.
   for (const button of document.querySelectorAll("[data-copy]")) {
     const field = document.querySelector(button.dataset.copy);
-    if (!field || !navigator.clipboard) continue;
+    if (!field) continue;
     button.hidden = false;
     button.addEventListener("click", async () => {
+      let copied = false;
       try {
-        await navigator.clipboard.writeText(field.value);
-        button.textContent = "Copied";
+        if (navigator.clipboard) {
+          await navigator.clipboard.writeText(field.value);
+          copied = true;
+        }
       } catch {
-        field.select();
-        button.textContent = "Press Ctrl+C to copy";
+        copied = false;
       }
+      if (!copied) {
+        field.focus();
+        field.select();
+        try {
+          copied = document.execCommand("copy");
+        } catch {
+          copied = false;
+        }
+      }
+      button.textContent = copied ? "Copied" : "Press Ctrl+C to copy";
     });
   }
   for (const field of document.querySelectorAll("[data-select-on-focus]")) {
