@@ -1,0 +1,125 @@
+"""The new token is shown once, on the page the create form redirects to, and never again."""
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+
+from access_tokens import services
+from access_tokens.models import AccessToken
+from tests.access_tokens.conftest import LIST_URL, NEW_URL, delete_url, form_data, text
+
+pytestmark = pytest.mark.django_db
+
+WARNING = (
+    "Make sure to copy your personal access token now. This is the only time it will be shown."
+)
+
+
+def _cookie_values(client, response) -> list[str]:
+    values = [str(morsel.value) for morsel in response.cookies.values()]
+    values += [morsel.OutputString() for morsel in response.cookies.values()]
+    values += [str(morsel.value) for morsel in client.cookies.values()]
+    return values
+
+
+def test_it_shows_the_new_token_once(alice_client):
+    response = alice_client.post(NEW_URL, form_data(name="CI deploy"))
+    assert response.status_code == 302
+    assert response["Location"] == LIST_URL
+
+    response = alice_client.get(LIST_URL)
+    body = text(response)
+    raw = response.context["new_token"].raw
+    token = AccessToken.objects.get()
+    assert services.token_digest(raw) == token.digest
+    assert body.count(raw) == 1
+    box = re.search(r'<section class="new-token".*?</section>', body, re.S).group(0)
+    assert "Your new token “CI deploy”" in box
+    assert WARNING in box
+    assert re.search(
+        rf'<input id="new-token-value" class="mono token-field" type="text" value="{raw}" readonly',
+        box,
+    )
+    assert re.search(
+        r'<button type="button" class="button" data-copy="#new-token-value"[^>]*>Copy</button>', box
+    )
+    # The box comes before the table, and the new row is highlighted.
+    assert body.index("new-token") < body.index('<table class="tokens">')
+    assert '<tr class="highlight">' in body
+
+    response = alice_client.get(LIST_URL)
+    assert response.status_code == 200
+    assert raw not in text(response)
+    assert WARNING not in text(response)
+    assert response.context["new_token"] is None
+    assert f"kspat_…{raw[-4:]}" in text(response)
+
+
+def test_it_forbids_caching_of_every_page_that_may_hold_a_token(alice, alice_client, make_token):
+    token, _ = make_token(alice)
+    responses = [
+        alice_client.get(NEW_URL),
+        alice_client.post(NEW_URL, form_data()),
+        alice_client.get(LIST_URL),
+        alice_client.get(delete_url(token)),
+        alice_client.post(delete_url(token)),
+    ]
+    for response in responses:
+        assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+        assert "private" in response["Cache-Control"]
+
+
+def test_it_puts_the_token_in_no_cookie_and_no_url(alice_client):
+    post = alice_client.post(NEW_URL, form_data())
+    raw = alice_client.session["access_tokens:new"]["token"]
+    assert raw not in post["Location"]
+    get = alice_client.get(LIST_URL)
+    for response in (post, get):
+        for value in _cookie_values(alice_client, response):
+            assert raw not in value
+            assert raw[6:49] not in value
+        for header, value in response.items():
+            assert raw not in value, header
+
+
+def test_it_does_not_use_the_messages_framework_for_the_token(alice_client):
+    post = alice_client.post(NEW_URL, form_data())
+    raw = alice_client.session["access_tokens:new"]["token"]
+    assert all(raw not in str(m) for m in get_messages(post.wsgi_request))
+    assert all(
+        raw not in repr(v) for k, v in alice_client.session.items() if k != "access_tokens:new"
+    )
+    response = alice_client.get(LIST_URL)
+    assert list(response.context["messages"]) == []
+
+
+def test_it_keeps_the_display_through_a_head_request(alice_client):
+    alice_client.post(NEW_URL, form_data())
+    assert alice_client.head(LIST_URL).status_code == 200
+    response = alice_client.get(LIST_URL)
+    assert response.context["new_token"] is not None
+
+
+def test_it_shows_nothing_if_the_token_was_deleted_before_the_page_loaded(alice_client):
+    alice_client.post(NEW_URL, form_data())
+    raw = alice_client.session["access_tokens:new"]["token"]
+    alice_client.post(delete_url(AccessToken.objects.get()))
+    response = alice_client.get(LIST_URL)
+    assert raw not in text(response)
+    assert "access_tokens:new" not in alice_client.session
+
+
+def test_it_shows_my_token_to_me_only(alice_client, client, bob):
+    alice_client.post(NEW_URL, form_data())
+    raw = alice_client.session["access_tokens:new"]["token"]
+    client.force_login(bob)
+    assert raw not in text(client.get(LIST_URL))
+
+
+def test_it_forgets_the_token_when_the_user_logs_out(alice_client, alice):
+    alice_client.post(NEW_URL, form_data())
+    alice_client.post("/accounts/logout/")
+    alice_client.force_login(alice)
+    response = alice_client.get(LIST_URL)
+    assert response.context["new_token"] is None
