@@ -36,6 +36,19 @@ def test_it_costs_one_query_when_last_used_is_fresh(
     assert sql.startswith("SELECT") and "digest" in sql and "JOIN" in sql
 
 
+def test_it_costs_one_query_however_many_tokens_exist(
+    api_client, alice, bob, charlie, make_token, django_assert_num_queries
+):
+    for user in (alice, bob, charlie):
+        for i in range(20):
+            make_token(user, name=f"t{i}")
+    token, raw = make_token(bob, name="the one")
+    services.record_access_token_use(token, ip="127.0.0.1")
+    with django_assert_num_queries(1):
+        r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.json()["token"]["id"] == str(token.id)
+
+
 def test_it_costs_one_extra_update_when_last_used_is_stale(
     api_client, alice_token, django_assert_num_queries
 ):
