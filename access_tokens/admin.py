@@ -1,21 +1,474 @@
-from django.contrib import admin
+"""
+The operators' side of tokens: the token list, the audit trail and "Find a leaked token".
 
+Nothing here writes a token directly. Edits go through services.update_access_token and
+revocations through services.delete_access_token, so each one is audited (and the owner
+emailed) like any other. The digest is never shown and Django's own delete is switched off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from . import services
 from .models import AccessToken, AccessTokenEvent
+from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH
+
+UNUSED_DAYS = 90
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        now = _now()
+        if self.value() == "active":
+            return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gte=now))
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lt=now)
+        return queryset
+
+
+class ExpiryWindowFilter(admin.SimpleListFilter):
+    title = "expiry"
+    parameter_name = "expires"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("expired", "Already expired"),
+            ("7", "Within 7 days"),
+            ("30", "Within 30 days"),
+            ("later", "In more than 30 days"),
+            ("never", "Never"),
+        ]
+
+    def queryset(self, request, queryset):
+        now, value = _now(), self.value()
+        if value == "expired":
+            return queryset.filter(expires_at__lt=now)
+        if value in ("7", "30"):
+            soon = now + dt.timedelta(days=int(value))
+            return queryset.filter(expires_at__gte=now, expires_at__lte=soon)
+        if value == "later":
+            return queryset.filter(expires_at__gt=now + dt.timedelta(days=30))
+        if value == "never":
+            return queryset.filter(expires_at__isnull=True)
+        return queryset
+
+
+class UsageFilter(admin.SimpleListFilter):
+    title = "use"
+    parameter_name = "use"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("unused", f"Unused for {UNUSED_DAYS} days"),
+            ("recent", f"Used in the last {UNUSED_DAYS} days"),
+            ("never", "Never used"),
+        ]
+
+    def queryset(self, request, queryset):
+        cutoff = _now() - dt.timedelta(days=UNUSED_DAYS)
+        if self.value() == "unused":
+            # Never used since a creation long ago counts as unused, a new token does not.
+            return queryset.filter(
+                Q(last_used_at__lt=cutoff) | Q(last_used_at__isnull=True, created_at__lt=cutoff)
+            )
+        if self.value() == "recent":
+            return queryset.filter(last_used_at__gte=cutoff)
+        if self.value() == "never":
+            return queryset.filter(last_used_at__isnull=True)
+        return queryset
+
+
+# --- The revoke action, shared with the user admin --------------------------------------------
+
+
+def revoke_tokens(request: HttpRequest, tokens) -> int:
+    """Revoke each token through the service, as this operator. Return how many were."""
+    return sum(
+        services.delete_access_token(
+            token=token,
+            actor=request.user,
+            request=request,
+            action=AccessTokenEvent.Action.REVOKED_BY_OPERATOR,
+            via=AccessTokenEvent.Via.ADMIN,
+        )
+        for token in tokens
+    )
+
+
+def revoke_confirmation(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    action: str,
+    tokens: list[AccessToken],
+    title: str,
+) -> TemplateResponse:
+    """Render the "Are you sure?" step, in the manner of Django's delete_selected."""
+    opts = modeladmin.model._meta
+    ctx = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "opts": opts,
+        "queryset": queryset,
+        "tokens": tokens,
+        "action_name": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/access_tokens/revoke_confirmation.html", ctx)
+
+
+def plural(count: int, word: str = "token") -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+# --- AccessToken ------------------------------------------------------------------------------
+
+
+class AccessTokenChangeForm(forms.ModelForm):
+    """Name and expiry day: an operator may rename a token or move its expiry, nothing else."""
+
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=AdminDateWidget,
+        help_text="The token works through the end of this day in the server's time zone. "
+        "Leave empty for no expiry.",
+    )
+
+    class Meta:
+        model = AccessToken
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.expires_at is not None:
+            self.initial["expires_on"] = timezone.localdate(self.instance.expires_at)
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("expires_on")
+        old = self.instance.expires_at
+        if day is None:
+            expires_at = None
+        elif old is not None and timezone.localdate(old) == day:
+            expires_at = old  # the same day: keep the exact instant
+        else:
+            expires_at = services.end_of_day(day)
+        cleaned["expires_at"] = expires_at
+        # Judge the original token, not self.instance, which the form has already changed.
+        original = AccessToken.objects.get(pk=self.instance.pk)
+        try:
+            cleaned["name"] = services.validate_token_update(
+                token=original, name=cleaned.get("name", ""), expires_at=expires_at
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                self.add_error("expires_on" if field == "expires_at" else field, errors)
+        return cleaned
 
 
 @admin.register(AccessToken)
 class AccessTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "masked", "scope", "created_at", "expires_at", "last_used_at"]
-    exclude = ["digest"]
-    readonly_fields = ["user", "last_four", "scope", "created_at", "last_used_at", "last_used_ip"]
+    form = AccessTokenChangeForm
+    list_display = [
+        "display_name",
+        "user_link",
+        "masked_token",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "status",
+    ]
+    list_display_links = ["display_name"]
+    list_filter = [StatusFilter, "scope", ExpiryWindowFilter, UsageFilter]
+    search_fields = ["user__username", "user__email", "name", "=last_four"]
+    search_help_text = (
+        "Search by username, email, token name or last four characters (kspat_…a1B2). "
+        "Never paste a whole token here: use “Find a leaked token”."
+    )
+    list_select_related = ["user"]
+    list_per_page = 50
+    actions = ["revoke_selected"]
+    fieldsets = [
+        (None, {"fields": ["name", "expires_on"]}),
+        (
+            "Token",
+            {
+                "fields": [
+                    "user_link",
+                    "masked_token",
+                    "scope",
+                    "status",
+                    "created_at",
+                    "last_used_at",
+                    "last_used_ip",
+                    "expiry_notified_at",
+                    "events_link",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "user_link",
+        "masked_token",
+        "scope",
+        "status",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "expiry_notified_at",
+        "events_link",
+    ]
 
-    def has_add_permission(self, request) -> bool:
+    @admin.display(description="name", ordering="name")
+    def display_name(self, token: AccessToken) -> str:
+        return token.display_name
+
+    @admin.display(description="owner", ordering="user__username")
+    def user_link(self, token: AccessToken) -> str:
+        url = reverse("admin:auth_user_change", args=[token.user_id])
+        return format_html('<a href="{}">{}</a>', url, token.user.get_username())
+
+    @admin.display(description="token")
+    def masked_token(self, token: AccessToken) -> str:
+        return format_html('<code class="keystand-masked">{}</code>', token.masked)
+
+    @admin.display(description="status")
+    def status(self, token: AccessToken) -> str:
+        return "expired" if token.is_expired(_now()) else "active"
+
+    @admin.display(description="audit trail")
+    def events_link(self, token: AccessToken) -> str:
+        url = reverse("admin:access_tokens_accesstokenevent_changelist")
+        return format_html('<a href="{}?token_id={}">Events for this token</a>', url, token.pk)
+
+    # Only name and expiry change, and only through the service.
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Revoking is the one way out (it audits and emails); Django's delete would do neither.
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
+
+    def save_model(self, request, obj, form, change) -> None:
+        original = AccessToken.objects.select_related("user").get(pk=obj.pk)
+        services.update_access_token(
+            token=original,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            expires_at=form.cleaned_data["expires_at"],
+            request=request,
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if TOKEN_IN_TEXT_RE.search(term) or (term.startswith(PREFIX) and len(term) >= 40):
+            # Someone pasted a whole token into a GET form. Search for nothing, and point
+            # to the page that takes it by POST (without repeating the value anywhere).
+            messages.warning(
+                request,
+                "That looks like a whole token. Search by its last four characters, or "
+                "check it with “Find a leaked token”, which keeps it out of addresses and logs.",
+            )
+            return queryset.none(), False
+        for masked_prefix in ("kspat_…", "kspat_...", "…", "..."):
+            if term.startswith(masked_prefix) and len(term) == len(masked_prefix) + 4:
+                return queryset.filter(last_four=term[-4:]), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet):
+        tokens = list(queryset.select_related("user"))
+        if request.POST.get("post") == "yes":
+            count = revoke_tokens(request, tokens)
+            self.message_user(request, f"Revoked {plural(count)}.", messages.SUCCESS)
+            return None
+        return revoke_confirmation(
+            self,
+            request,
+            queryset,
+            action="revoke_selected",
+            tokens=tokens,
+            title="Revoke these tokens?",
+        )
+
+    # Find a leaked token.
+
+    def get_urls(self):
+        urls = [
+            path(
+                "find-leaked/",
+                self.admin_site.admin_view(self.find_leaked_view),
+                name="access_tokens_find_leaked",
+            ),
+            path(
+                "find-leaked/revoke/",
+                self.admin_site.admin_view(self.revoke_leaked_view),
+                name="access_tokens_revoke_leaked",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    @method_decorator(sensitive_post_parameters("token"))
+    @method_decorator(sensitive_variables("raw"))
+    @method_decorator(never_cache)
+    def find_leaked_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": "Find a leaked token",
+            "subtitle": None,
+            "opts": self.opts,
+            "can_revoke": self.has_revoke_permission(request),
+        }
+        if request.method == "POST":
+            raw = _extract_token(request.POST.get("token", ""))
+            ctx["checked"] = True
+            ctx.update(_inspect(raw))
+            ctx["raw"] = raw if ctx.get("token") is not None else ""
+        return TemplateResponse(request, "admin/access_tokens/find_leaked.html", ctx)
+
+    @method_decorator(sensitive_post_parameters("token"))
+    @method_decorator(sensitive_variables("raw"))
+    @method_decorator(never_cache)
+    @method_decorator(require_POST)
+    def revoke_leaked_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        raw = _extract_token(request.POST.get("token", ""))
+        token = services.find_access_token(raw)
+        if token is not None and revoke_tokens(request, [token]):
+            self.message_user(
+                request,
+                f"Revoked {token.user.get_username()}’s token “{token.display_name}” "
+                f"({token.masked}). The owner has been emailed.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, "No such token: it was already revoked or never existed.", messages.WARNING
+            )
+        return HttpResponseRedirect(reverse("admin:access_tokens_find_leaked"))
+
+
+@sensitive_variables("text")
+def _extract_token(text: str) -> str:
+    """Return the token in what was pasted: the whole value, or the first token-shaped run in
+    a longer snippet (a log line, a config file), so an operator need not trim it."""
+    text = (text or "").strip()
+    match = TOKEN_IN_TEXT_RE.search(text)
+    if match and len(text) != TOKEN_LENGTH:
+        return match.group(0)
+    return text
+
+
+@sensitive_variables("raw")
+def _inspect(raw: str) -> dict:
+    """Say what a pasted string is: not a token, a typo, unknown here, or whose live or
+    expired token. The verdict names the token by its masked value, never the raw one."""
+    if not raw:
+        return {"verdict": "empty"}
+    if not raw.startswith(PREFIX) or len(raw) != TOKEN_LENGTH or not raw.isascii():
+        return {"verdict": "malformed"}
+    if not services.is_well_formed(raw):
+        return {"verdict": "bad_checksum"}
+    token = services.find_access_token(raw)
+    if token is None:
+        return {"verdict": "unknown"}
+    expired = token.is_expired(_now())
+    return {
+        "verdict": "expired" if expired else "active",
+        "token": token,
+        "owner_inactive": not token.user.is_active,
+    }
+
+
+# --- The audit trail --------------------------------------------------------------------------
 
 
 @admin.register(AccessTokenEvent)
 class AccessTokenEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "token_name", "owner_username", "actor_username"]
+    list_display = [
+        "created_at",
+        "action",
+        "via",
+        "token",
+        "owner_username",
+        "actor_name",
+        "ip",
+        "detail",
+    ]
+    list_filter = ["action", "via", "created_at"]
+    search_fields = ["owner_username", "actor_username", "token_name", "=token_last_four"]
+    search_help_text = "Search by owner, actor, token name or last four characters."
+    date_hierarchy = "created_at"
+    list_per_page = 100
+    fields = [
+        "created_at",
+        "action",
+        "via",
+        "token_id",
+        "token",
+        "owner",
+        "owner_username",
+        "actor",
+        "actor_username",
+        "detail",
+        "ip",
+        "user_agent",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="token")
+    def token(self, event: AccessTokenEvent) -> str:
+        return f"{event.token_name or 'Unnamed token'} (kspat_…{event.token_last_four})"
+
+    @admin.display(description="actor", ordering="actor_username")
+    def actor_name(self, event: AccessTokenEvent) -> str:
+        return event.actor_username or "—"
+
+    # The audit trail is append-only, here as everywhere.
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -108,6 +108,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keystand <keystand@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The public address (e.g. https://keystand.example.com) for links in emails that commands
+# send, where there is no request to take the host from.
+SITE_URL = env.str("SITE_URL", default="")
 
 # Passwords are low-entropy, so they get a slow hash. Tokens never do: see access_tokens.
 PASSWORD_HASHERS = [

@@ -1,0 +1,172 @@
+"""
+The emails Keystand sends about tokens: created, revoked by an operator, expiring soon.
+
+Plain text, one template each under templates/access_tokens/emails/. They name a token by its
+name and masked value (kspat_…a1B2); the raw token never goes into an email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import services
+from .models import AccessToken, AccessTokenEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+# Characters that could break a line, reorder text or hide in an email: shown as U+FFFD.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def plain(text: str) -> str:
+    """Return `text` safe to quote on one line of a plain-text email.
+
+    Plain text needs no HTML escaping (that would show "&lt;"), but a name must not be able
+    to start a new line or flip the direction of the text around it.
+    """
+    return "".join(
+        "\ufffd" if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text
+    )
+
+
+def tokens_page_url(request: HttpRequest | None = None) -> str:
+    """Return the absolute address of the token page: from the request when there is one,
+    from SITE_URL for commands and cron; a bare path if neither is known."""
+    path = reverse("access_tokens:list")
+    if request is not None:
+        return request.build_absolute_uri(path)
+    site_url = getattr(settings, "SITE_URL", "")
+    return site_url.rstrip("/") + path if site_url else path
+
+
+def _describe(token: AccessToken) -> dict:
+    return {
+        "name": plain(token.display_name),
+        "masked": token.masked,
+        "scope": token.get_scope_display(),
+        "expires": (
+            timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M %Z")
+            if token.expires_at
+            else "never"
+        ),
+    }
+
+
+def _send(user: AbstractBaseUser, subject: str, template: str, ctx: dict) -> bool:
+    if not getattr(user, "email", ""):
+        return False
+    ctx = {"username": plain(user.get_username()), **ctx}
+    body = render_to_string(f"access_tokens/emails/{template}", ctx)
+    send_mail(f"[Keystand] {subject}", body, None, [user.email])
+    return True
+
+
+def send_token_created(token: AccessToken, *, via: str, request: HttpRequest | None = None) -> bool:
+    """Tell the owner a token was created on their account, so a stranger's token is noticed."""
+    ctx = {
+        "token": _describe(token),
+        "via": AccessTokenEvent.Via(via).label,
+        "ip": (request.META.get("REMOTE_ADDR") if request is not None else None),
+        "when": timezone.localtime(token.created_at).strftime("%Y-%m-%d %H:%M %Z"),
+        "url": tokens_page_url(request),
+    }
+    return _send(token.user, "A personal access token was created", "created.txt", ctx)
+
+
+def send_token_revoked_by_operator(
+    token: AccessToken, *, request: HttpRequest | None = None
+) -> bool:
+    """Tell the owner an operator revoked one of their tokens, so a broken script is explained."""
+    ctx = {"token": _describe(token), "url": tokens_page_url(request)}
+    return _send(token.user, "An operator revoked one of your access tokens", "revoked.txt", ctx)
+
+
+def send_tokens_expiring(user: AbstractBaseUser, tokens: list[AccessToken]) -> bool:
+    """Tell the owner which of their tokens stop working soon."""
+    ctx = {"tokens": [_describe(t) for t in tokens], "url": tokens_page_url()}
+    if len(tokens) == 1:
+        subject = "Your access token expires soon"
+    else:
+        subject = f"{len(tokens)} of your access tokens expire soon"
+    return _send(user, subject, "expiring.txt", ctx)
+
+
+@dataclass
+class ExpiryNotice:
+    owners: int = 0
+    tokens: int = 0
+    skipped_no_email: int = 0
+
+
+def notify_expiring_tokens(
+    *, within: dt.timedelta, dry_run: bool = False, now: dt.datetime | None = None
+) -> ExpiryNotice:
+    """Email each owner about their live tokens that expire within `within`, once per token.
+
+    Each token is claimed with a conditional UPDATE before its mail goes out, inside one
+    transaction per owner: a second run (or a concurrent one from another cron host) finds
+    nothing left to claim, and a mail that fails to send leaves its tokens for the next run.
+    """
+    now = now or timezone.now()
+    due = (
+        AccessToken.objects.select_related("user")
+        .filter(
+            expires_at__gt=now,
+            expires_at__lte=now + within,
+            expiry_notified_at__isnull=True,
+            user__is_active=True,
+        )
+        .order_by("user_id", "expires_at")
+    )
+    by_owner: dict[int, list[AccessToken]] = defaultdict(list)
+    for token in due:
+        by_owner[token.user_id].append(token)
+
+    result = ExpiryNotice()
+    for tokens in by_owner.values():
+        owner = tokens[0].user
+        if not owner.email:
+            result.skipped_no_email += len(tokens)
+            continue
+        if dry_run:
+            result.owners += 1
+            result.tokens += len(tokens)
+            continue
+        with transaction.atomic():
+            claimed = [
+                t
+                for t in tokens
+                if AccessToken.objects.filter(pk=t.pk, expiry_notified_at__isnull=True).update(
+                    expiry_notified_at=now
+                )
+            ]
+            if not claimed:
+                continue
+            for token in claimed:
+                services.record_event(
+                    action=AccessTokenEvent.Action.EXPIRY_NOTIFIED,
+                    token=token,
+                    actor=None,
+                    via=AccessTokenEvent.Via.COMMAND_LINE,
+                    detail=f"emailed {owner.email}",
+                )
+            send_tokens_expiring(owner, claimed)
+        result.owners += 1
+        result.tokens += len(claimed)
+    return result

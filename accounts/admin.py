@@ -1,0 +1,116 @@
+"""
+The user admin, with each user's tokens (read-only) and an action that revokes them all.
+
+Revoking goes through access_tokens.services like everywhere else; deleting a user revokes
+their tokens through it first, so even that leaves a line in the audit trail per token.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+
+from access_tokens.admin import plural, revoke_confirmation, revoke_tokens
+from access_tokens.models import AccessToken
+
+User = get_user_model()
+
+
+class AccessTokenInline(admin.TabularInline):
+    model = AccessToken
+    fk_name = "user"
+    verbose_name_plural = "personal access tokens"
+    fields = [
+        "display_name",
+        "masked_token",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "status",
+    ]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    @admin.display(description="name")
+    def display_name(self, token: AccessToken) -> str:
+        return token.display_name
+
+    @admin.display(description="token")
+    def masked_token(self, token: AccessToken) -> str:
+        return token.masked
+
+    @admin.display(description="status")
+    def status(self, token: AccessToken) -> str:
+        return "expired" if token.is_expired() else "active"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [AccessTokenInline]
+    list_display = [*DjangoUserAdmin.list_display, "token_count"]
+    actions = ["revoke_all_tokens"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_token_count=Count("access_tokens"))
+
+    @admin.display(description="tokens", ordering="_token_count")
+    def token_count(self, user) -> int:
+        return user._token_count
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("access_tokens.delete_accesstoken")
+
+    @admin.action(description="Revoke all tokens of selected users", permissions=["revoke"])
+    def revoke_all_tokens(self, request, queryset):
+        tokens = list(
+            AccessToken.objects.filter(user__in=queryset)
+            .select_related("user")
+            .order_by("user__username", "-created_at")
+        )
+        if request.POST.get("post") == "yes":
+            count = revoke_tokens(request, tokens)
+            users = plural(queryset.count(), "user")
+            self.message_user(request, f"Revoked {plural(count)} of {users}.", messages.SUCCESS)
+            return None
+        return revoke_confirmation(
+            self,
+            request,
+            queryset,
+            action="revoke_all_tokens",
+            tokens=tokens,
+            title="Revoke all tokens of these users?",
+        )
+
+    # Deleting a user would cascade to their tokens behind the audit trail's back.
+
+    def delete_model(self, request, obj) -> None:
+        revoke_tokens(request, list(obj.access_tokens.select_related("user")))
+        super().delete_model(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Tokens refuse Django's delete; an operator who may revoke them may delete their owner,
+        # because delete_model and delete_queryset revoke them through the service first.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if self.has_revoke_permission(request):
+            perms_needed.discard(AccessToken._meta.verbose_name)
+        return to_delete, model_count, perms_needed, protected
+
+    def delete_queryset(self, request, queryset) -> None:
+        tokens = AccessToken.objects.filter(user__in=queryset).select_related("user")
+        revoke_tokens(request, list(tokens))
+        super().delete_queryset(request, queryset)
