@@ -8,14 +8,16 @@ rule (a limit, an audit row, an email) lives in exactly one place.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import unicodedata
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -66,6 +68,58 @@ class InactiveOwner(TokenError):
     message = "User inactive or deleted."
 
 
+class _DigestLookup(threading.local):
+    """The query behind every token check, planned once per thread and database.
+
+    Django rebuilds a queryset's SQL on every execution, and for this one query, run on every
+    API request, that was most of its cost (docs/performance.md). The plan is Django's own:
+    the compiled SQL, the column converters and ModelIterable's row-to-objects recipe.
+    """
+
+    _PLACEHOLDER = "digest placeholder"
+
+    def __init__(self):
+        self.plans = {}
+
+    def _plan(self, db: str) -> tuple:
+        queryset = AccessToken.objects.using(db).select_related("user")
+        queryset = queryset.filter(digest=self._PLACEHOLDER).order_by()[:1]
+        compiler = queryset.query.get_compiler(db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        select, klass_info = compiler.select, compiler.klass_info
+        converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [s[0].target.attname for s in select[start:end]]
+        populators = get_related_populators(klass_info, select, db)
+        at = params.index(self._PLACEHOLDER)
+        return sql, params, at, compiler, converters, start, end, names, populators
+
+    def __call__(self, digest: str) -> AccessToken | None:
+        """Return the token with this digest, its owner joined, or None."""
+        db = router.db_for_read(AccessToken)
+        plan = self.plans.get(db)
+        if plan is None:
+            plan = self.plans[db] = self._plan(db)
+        sql, params, at, compiler, converters, start, end, names, populators = plan
+        params = params.copy()
+        params[at] = digest
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:
+            row = next(compiler.apply_converters([row], converters))
+        token = AccessToken.from_db(db, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, token)
+        return token
+
+
+_token_by_digest = _DigestLookup()
+
+
 @sensitive_variables("raw")
 def find_access_token(raw: str) -> AccessToken | None:
     """Return the token with this raw value, whatever its state, or None.
@@ -85,10 +139,9 @@ def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessTok
     """
     if not is_well_formed(raw):
         raise MalformedToken
-    try:
-        token = AccessToken.objects.select_related("user").get(digest=token_digest(raw))
-    except AccessToken.DoesNotExist:
-        raise UnknownToken from None
+    token = _token_by_digest(token_digest(raw))
+    if token is None:
+        raise UnknownToken
     if token.is_expired(now or _now()):
         raise ExpiredToken
     if not token.user.is_active:
@@ -180,6 +233,21 @@ def validate_new_token(
 
 # --- Writes -----------------------------------------------------------------------------------
 
+# Who the audit trail names when a management command acts without a signed-in operator.
+COMMAND_LINE_ACTOR = "command line"
+
+
+def _email_created(token: AccessToken, *, via: str, request: HttpRequest | None) -> None:
+    from . import notifications  # imported late: notifications uses this module
+
+    notifications.send_token_created(token, via=via, request=request)
+
+
+def _email_revoked(token: AccessToken, *, request: HttpRequest | None) -> None:
+    from . import notifications
+
+    notifications.send_token_revoked_by_operator(token, request=request)
+
 
 def _client(request: HttpRequest | None) -> dict:
     if request is None:
@@ -209,7 +277,13 @@ def record_event(
         owner=token.user,
         owner_username=token.user.get_username(),
         actor=actor,
-        actor_username=actor.get_username() if actor is not None else "",
+        actor_username=(
+            actor.get_username()
+            if actor is not None
+            else COMMAND_LINE_ACTOR
+            if via == AccessTokenEvent.Via.COMMAND_LINE
+            else ""
+        ),
         detail=detail[:255],
         **_client(request),
     )
@@ -248,10 +322,14 @@ def create_access_token(
         record_event(
             action=AccessTokenEvent.Action.CREATED,
             token=token,
-            actor=actor if actor is not None else user,
+            actor=actor if actor is not None or via == AccessTokenEvent.Via.COMMAND_LINE else user,
             via=via,
             request=request,
         )
+        if settings.ACCESS_TOKEN_CREATION_EMAIL:
+            transaction.on_commit(
+                lambda: _email_created(token, via=via, request=request), robust=True
+            )
     return token, raw
 
 
@@ -272,7 +350,79 @@ def delete_access_token(
         if not deleted:
             return False
         record_event(action=action, token=token, actor=actor, via=via, request=request)
+        if action == AccessTokenEvent.Action.REVOKED_BY_OPERATOR:
+            transaction.on_commit(lambda: _email_revoked(token, request=request), robust=True)
     return True
+
+
+def _describe_expiry(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+
+
+def validate_token_update(
+    *, token: AccessToken, name: str, expires_at: dt.datetime | None, now=None
+) -> str:
+    """Return the cleaned name for an operator's edit, or raise a ValidationError keyed by
+    "name" or "expires_at". An unchanged expiry is not judged again."""
+    name = clean_token_name(name)
+    if expires_at != token.expires_at:
+        now = now or _now()
+        latest = latest_allowed_expiry(now)
+        if expires_at is not None and expires_at <= now:
+            raise ValidationError(
+                {"expires_at": "The expiry must be in the future. To stop a token now, revoke it."}
+            )
+        if latest is not None and (expires_at is None or expires_at > latest):
+            days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+            raise ValidationError(
+                {"expires_at": f"Tokens on this server must expire within {days} days."}
+            )
+    return name
+
+
+def update_access_token(
+    *,
+    token: AccessToken,
+    actor: AbstractBaseUser | None,
+    name: str,
+    expires_at: dt.datetime | None,
+    request: HttpRequest | None = None,
+    via: str = AccessTokenEvent.Via.ADMIN,
+) -> str:
+    """Change a token's name or expiry, the only things about it that may change, and audit
+    what changed. Return that description, or "" when nothing did.
+
+    A new expiry clears expiry_notified_at, so the owner hears about the new date too.
+    """
+    name = validate_token_update(token=token, name=name, expires_at=expires_at)
+    changes = {}
+    details = []
+    if name != token.name:
+        changes["name"] = name
+        details.append(f"name {token.name!r} -> {name!r}")
+    if expires_at != token.expires_at:
+        changes["expires_at"] = expires_at
+        changes["expiry_notified_at"] = None
+        details.append(
+            f"expiry {_describe_expiry(token.expires_at)} -> {_describe_expiry(expires_at)}"
+        )
+    if not changes:
+        return ""
+    with transaction.atomic():
+        if not AccessToken.objects.filter(pk=token.pk).update(**changes):
+            return ""
+        for field, value in changes.items():
+            setattr(token, field, value)
+        detail = "; ".join(details)
+        record_event(
+            action=AccessTokenEvent.Action.UPDATED,
+            token=token,
+            actor=actor,
+            via=via,
+            request=request,
+            detail=detail,
+        )
+    return detail
 
 
 @sensitive_variables("raw")
