@@ -1,0 +1,81 @@
+"""Journey 8: an operator finds a token in /admin/ and revokes it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from access_tokens.models import AccessTokenEvent
+from tests.browser.conftest import api_get
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _admin_sign_in(page, username: str) -> None:
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+
+def test_it_finds_a_token_by_search_and_revokes_it(
+    page, olivia, alice, bob, make_token, live_server
+):
+    leaked, raw = make_token(alice, name="Deploy bot")
+    other, _ = make_token(alice, name="Laptop")
+    bystander, _ = make_token(bob, name="Deploy bot")
+    _admin_sign_in(page, "olivia")
+
+    page.locator("#access_tokens-accesstoken").get_by_role("link").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
+    page.locator("#searchbar").fill("alice")
+    page.get_by_role("button", name="Search").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="Deploy bot")).to_contain_text(f"kspat_…{raw[-4:]}")
+    # The digest is never on the page.
+    assert leaked.digest not in page.content()
+
+    page.locator(f'input[name="_selected_action"][value="{leaked.pk}"]').check()
+    page.locator('select[name="action"]').select_option(label="Revoke selected tokens")
+    page.locator('button[name="index"]').click()
+
+    expect(page.get_by_role("heading", name="Revoke these tokens?")).to_be_visible()
+    expect(page.locator(".revoke-list li")).to_have_count(1)
+    expect(page.locator(".revoke-list")).to_contain_text(f"Deploy bot kspat_…{raw[-4:]} — alice")
+    page.get_by_role("button", name="Yes, revoke 1 token").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("Revoked 1 token.")
+    # Back on the list, still searching for alice: only her other token is left.
+    expect(page).to_have_url(re.compile(r"/admin/access_tokens/accesstoken/\?q=alice$"))
+    remaining = page.locator("#result_list tbody tr")
+    expect(remaining).to_have_count(1)
+    expect(remaining).to_contain_text("Laptop")
+
+    assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
+    event = AccessTokenEvent.objects.get(token_id=leaked.pk, action="revoked_by_operator")
+    assert (event.actor, event.owner, event.via) == (olivia, alice, "admin")
+    assert {t.pk for t in alice.access_tokens.all()} == {other.pk}
+    assert bob.access_tokens.get().pk == bystander.pk
+
+
+def test_it_revokes_a_pasted_leaked_token(page, olivia, alice, make_token, live_server):
+    leaked, raw = make_token(alice, name="CI deploy")
+    _admin_sign_in(page, "olivia")
+
+    page.get_by_role("link", name="Find a leaked token").first.click()
+    page.get_by_label("Token").fill(f"ERROR auth failed for header 'Bearer {raw}' at 12:00")
+    page.get_by_role("button", name="Check").click()
+
+    verdict = page.locator("#verdict")
+    expect(verdict).to_contain_text("A Keystand token of alice, status: active.")
+    expect(verdict).to_contain_text(f"kspat_…{raw[-4:]}")
+    page.get_by_role("button", name="Revoke this token").click()
+
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Revoked alice’s token “CI deploy” (kspat_…{raw[-4:]})."
+    )
+    assert not alice.access_tokens.exists()
+    assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
