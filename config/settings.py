@@ -6,6 +6,7 @@ safe for production; development conveniences switch on only with DEBUG=true.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -97,6 +98,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+    # The test database is a file, one per test process, not Django's shared-cache memory
+    # database: there, concurrent threads fail at once with "database table is locked"
+    # instead of waiting for the lock as they do on a real file (tests/reliability).
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"keystand-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
