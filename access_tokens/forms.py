@@ -35,7 +35,10 @@ class AccessTokenForm(forms.Form):
         help_text="What's this token for? Optional, up to 100 characters.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. CI deploy", "autocomplete": "off"}),
     )
-    expiration = forms.ChoiceField(label="Expiration")
+    expiration = forms.ChoiceField(
+        label="Expiration",
+        widget=forms.Select(attrs={"aria-describedby": "id_expiration_helptext"}),
+    )
     expires_on = forms.DateField(
         label="Custom date",
         required=False,

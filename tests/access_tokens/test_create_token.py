@@ -56,6 +56,8 @@ def test_it_shows_the_form(alice_client):
     assert 'type="radio" name="scope" value="read_only"' in body
     assert "Read &amp; write" in body and "Read-only" in body
     assert "(UTC)" in body
+    assert 'aria-describedby="id_expiration_helptext"' in body
+    assert '<p class="help" id="id_expiration_helptext">' in body
 
 
 def test_it_gives_every_form_a_fresh_nonce(alice_client):
