@@ -1,0 +1,30 @@
+"""Run a management command the way a shell would, in or out of the test process."""
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args) -> tuple[str, str]:
+    """Call the command in this process (on the test database). Return (stdout, stderr)."""
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err, no_color=True)
+    return out.getvalue(), err.getvalue()
+
+
+def run_in_shell(*args) -> subprocess.CompletedProcess:
+    """Run `manage.py` as a separate process, for what only a shell sees: exit status, usage."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{ROOT / 'does-not-exist' / 'x.db'}"},
+    )
