@@ -169,6 +169,15 @@ def test_it_refuses_a_bad_name(post, name, message):
     _assert_field_error(post({"name": name}), "name", message)
 
 
+def test_it_refuses_a_name_that_contains_a_token(alice, alice_token, post):
+    _token, raw = alice_token
+    r = post({"name": f"backup of {raw}"})
+    message = "That looks like an access token. Never put a token in its name."
+    _assert_field_error(r, "name", message)
+    assert raw not in r.content.decode()
+    assert alice.access_tokens.count() == 1
+
+
 @pytest.mark.parametrize("scope", ["admin", "", "READ_ONLY", 5, None, ["read_only"]])
 def test_it_refuses_a_bad_scope(alice, post, scope):
     r = post({"scope": scope})
