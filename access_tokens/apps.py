@@ -9,3 +9,6 @@ class AccessTokensConfig(AppConfig):
     def ready(self) -> None:
         # Registers the OpenAPI descriptions of the token schemes with drf-spectacular.
         from . import schema  # noqa: F401
+        from .logging import protect_server_loggers
+
+        protect_server_loggers()

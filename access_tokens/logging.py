@@ -31,3 +31,16 @@ class RedactAccessTokens(logging.Filter):
         if record.stack_info and PREFIX in record.stack_info:
             record.stack_info = _redact(record.stack_info)
         return True
+
+
+# Loggers that Django's LOGGING never reaches: gunicorn gives them handlers of its own, and its
+# access log prints every request line with its query string.
+SERVER_LOGGERS = ("gunicorn.access", "gunicorn.error")
+
+
+def protect_server_loggers() -> None:
+    """Put the filter on the loggers themselves, so it runs whatever handlers they get."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactAccessTokens) for f in logger.filters):
+            logger.addFilter(RedactAccessTokens())

@@ -1,5 +1,6 @@
 """No raw token reaches a log line: the RedactAccessTokens filter on every configured handler."""
 
+import datetime as dt
 import io
 import logging
 import sys
@@ -99,3 +100,30 @@ def test_it_redacts_a_token_cut_short_or_mistyped():
     line = _formatted(_record("%s|%s", (raw[:40], typo)))
     assert raw[6:30] not in line
     assert line == f"WARNING {REDACTED}|{REDACTED}"
+
+
+def test_it_keeps_a_token_out_of_gunicorns_access_log(capsys):
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    raw = generate_token()
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    server_log = Logger(cfg)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/api/v1/me/?access_token={raw}",
+        "PATH_INFO": "/api/v1/me/",
+        "QUERY_STRING": f"access_token={raw}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+    }
+    response = type("Response", (), {"status": "401 Unauthorized", "headers": [], "sent": 58})
+    try:
+        server_log.access(response, {}, environ, dt.timedelta(milliseconds=3))
+    finally:
+        for handler in list(server_log.access_log.handlers):
+            server_log.access_log.removeHandler(handler)
+    line = capsys.readouterr().out
+    assert '"GET /api/v1/me/?access_token=kspat_[REDACTED] HTTP/1.1" 401' in line
+    assert raw not in line

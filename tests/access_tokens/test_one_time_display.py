@@ -123,3 +123,15 @@ def test_it_forgets_the_token_when_the_user_logs_out(alice_client, alice):
     alice_client.force_login(alice)
     response = alice_client.get(LIST_URL)
     assert response.context["new_token"] is None
+
+
+def test_it_puts_the_token_in_no_email(
+    alice_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(NEW_URL, form_data(name="Mailed?"))
+    raw = alice_client.session["access_tokens:new"]["token"]
+    for message in mailoutbox:
+        parts = [message.subject, message.body]
+        parts += [content for content, _ in getattr(message, "alternatives", [])]
+        assert all(raw not in str(part) and raw[6:49] not in str(part) for part in parts)
