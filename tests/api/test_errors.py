@@ -104,3 +104,18 @@ def test_it_answers_406_json_when_json_is_not_acceptable(api_client, alice_token
     r = api_client.get("/api/v1/me/", HTTP_ACCEPT="text/html", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 406
     assert r.json() == {"detail": "Could not satisfy the request Accept header."}
+
+
+def test_it_answers_json_400_for_a_host_it_does_not_serve(api_client, alice_token):
+    _token, raw = alice_token
+    r = api_client.get("/api/v1/me/", HTTP_HOST="evil.example", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 400
+    assert r["Content-Type"] == "application/json"
+    assert r.json() == {"detail": "Bad request."}
+
+
+def test_it_redirects_a_path_without_its_trailing_slash(api_client):
+    # Django's APPEND_SLASH: documented in the README so clients use the slashed URLs.
+    r = api_client.get("/api/v1/me")
+    assert r.status_code == 301
+    assert r["Location"] == "/api/v1/me/"
