@@ -8,6 +8,7 @@ rule (a limit, an audit row, an email) lives in exactly one place.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import unicodedata
 from typing import TYPE_CHECKING
 
@@ -196,11 +197,20 @@ def _email_revoked(token: AccessToken, *, request: HttpRequest | None) -> None:
     notifications.send_token_revoked_by_operator(token, request=request)
 
 
+def _ip_or_none(value: str | None) -> str | None:
+    """Return the address if it is one: behind a Unix socket REMOTE_ADDR may be a path,
+    which PostgreSQL's inet column would refuse, failing the write it audits."""
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _client(request: HttpRequest | None) -> dict:
     if request is None:
         return {}
     return {
-        "ip": request.META.get("REMOTE_ADDR") or None,
+        "ip": _ip_or_none(request.META.get("REMOTE_ADDR")),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
     }
 
