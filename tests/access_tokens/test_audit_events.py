@@ -81,3 +81,16 @@ def test_it_deletes_no_token_when_its_event_cannot_be_written(alice):
         services.delete_access_token(token=token, actor=_ghost())
     assert AccessToken.objects.filter(pk=token.pk).exists()
     assert list(AccessTokenEvent.objects.values_list("action", flat=True)) == ["created"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("remote_addr", ["unix:/run/gunicorn.sock", ""])
+def test_it_records_no_address_when_remote_addr_is_not_one(alice, alice_client, remote_addr):
+    # Behind a Unix socket REMOTE_ADDR may be a path; PostgreSQL's inet column refuses it.
+    response = alice_client.post(NEW_URL, form_data(), REMOTE_ADDR=remote_addr)
+    assert response.status_code == 302
+    assert AccessTokenEvent.objects.get().ip is None
+    token = AccessToken.objects.get()
+    response = alice_client.post(delete_url(token), REMOTE_ADDR=remote_addr)
+    assert response.status_code == 302
+    assert AccessTokenEvent.objects.get(action="deleted").ip is None
