@@ -211,7 +211,8 @@ def _client(request: HttpRequest | None) -> dict:
         return {}
     return {
         "ip": _ip_or_none(request.META.get("REMOTE_ADDR")),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
+        # PostgreSQL refuses NUL in text; a hostile header must not turn a write into a 500.
+        "user_agent": request.META.get("HTTP_USER_AGENT", "").replace("\x00", "\ufffd")[:255],
     }
 
 
