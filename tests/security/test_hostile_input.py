@@ -203,3 +203,15 @@ def test_it_refuses_invalid_utf8_in_the_form(alice_client):
     assert r.status_code == 200
     assert _counts() == before
     assert "Null characters are not allowed." in r.content.decode()
+
+
+def test_it_records_a_user_agent_with_a_nul_without_failing(alice, make_token):
+    # gunicorn refuses NUL in headers, but other servers pass it on; PostgreSQL refuses it.
+    _, raw = make_token(alice, name="caller")
+    client = APIClient(HTTP_USER_AGENT="evil\x00agent")
+    client.credentials(HTTP_AUTHORIZATION=f"AccessToken {raw}")
+    r = client.post(API_URL, {"name": "from a hostile agent"}, format="json")
+
+    assert r.status_code == 201
+    event = AccessTokenEvent.objects.get(token_id=r.json()["id"])
+    assert event.user_agent == "evil\ufffdagent"
