@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import threading
 import unicodedata
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -67,6 +69,58 @@ class InactiveOwner(TokenError):
     message = "User inactive or deleted."
 
 
+class _DigestLookup(threading.local):
+    """The query behind every token check, planned once per thread and database.
+
+    Django rebuilds a queryset's SQL on every execution, and for this one query, run on every
+    API request, that was most of its cost (docs/performance.md). The plan is Django's own:
+    the compiled SQL, the column converters and ModelIterable's row-to-objects recipe.
+    """
+
+    _PLACEHOLDER = "digest placeholder"
+
+    def __init__(self):
+        self.plans = {}
+
+    def _plan(self, db: str) -> tuple:
+        queryset = AccessToken.objects.using(db).select_related("user")
+        queryset = queryset.filter(digest=self._PLACEHOLDER).order_by()[:1]
+        compiler = queryset.query.get_compiler(db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        select, klass_info = compiler.select, compiler.klass_info
+        converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [s[0].target.attname for s in select[start:end]]
+        populators = get_related_populators(klass_info, select, db)
+        at = params.index(self._PLACEHOLDER)
+        return sql, params, at, compiler, converters, start, end, names, populators
+
+    def __call__(self, digest: str) -> AccessToken | None:
+        """Return the token with this digest, its owner joined, or None."""
+        db = router.db_for_read(AccessToken)
+        plan = self.plans.get(db)
+        if plan is None:
+            plan = self.plans[db] = self._plan(db)
+        sql, params, at, compiler, converters, start, end, names, populators = plan
+        params = params.copy()
+        params[at] = digest
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:
+            row = next(compiler.apply_converters([row], converters))
+        token = AccessToken.from_db(db, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, token)
+        return token
+
+
+_token_by_digest = _DigestLookup()
+
+
 @sensitive_variables("raw")
 def find_access_token(raw: str) -> AccessToken | None:
     """Return the token with this raw value, whatever its state, or None.
@@ -86,10 +140,9 @@ def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessTok
     """
     if not is_well_formed(raw):
         raise MalformedToken
-    try:
-        token = AccessToken.objects.select_related("user").get(digest=token_digest(raw))
-    except AccessToken.DoesNotExist:
-        raise UnknownToken from None
+    token = _token_by_digest(token_digest(raw))
+    if token is None:
+        raise UnknownToken
     if token.is_expired(now or _now()):
         raise ExpiredToken
     if not token.user.is_active:
