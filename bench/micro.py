@@ -1,10 +1,14 @@
 """
-Per-request cost through the whole Django stack, in one process, on one database.
+Per-request cost through the whole Django stack, in one process, on one database engine.
 
-Run by bench/run.py with the environment of bench.common.bench_env (one process per database,
-because Django reads DATABASE_URL once). Each request is a prepared WSGI environ handed to
-Django's WSGIHandler: middleware, URL routing, DRF, authentication, the same trivial view, and
-the response closed (which fires request_finished, as gunicorn does). Cases are interleaved
+Run by bench/run.py with the environment of bench.common.bench_env (one process per database
+engine, because Django reads DATABASE_URL once). Each table size has its own database
+(`default` holds the largest, BENCH_DATABASES names the others) and bench.routing sends a
+case's queries to its own, so every case, whatever its table size, is interleaved.
+
+Each request is a prepared WSGI environ handed to Django's WSGIHandler: middleware, URL
+routing, DRF, authentication, the same trivial view, and the response closed (which fires
+request_finished, as gunicorn does). Cases are interleaved
 round by round in a shuffled order, so a slow moment on the shared machine hits every case.
 
 Prints one JSON document on stdout.
@@ -30,13 +34,14 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from access_tokens import services  # noqa: E402
 from access_tokens.models import AccessToken  # noqa: E402
 from bench.models import ArgonToken  # noqa: E402
+from bench.routing import CURRENT  # noqa: E402
 
 User = get_user_model()
 HANDLER = get_wsgi_application()
@@ -91,11 +96,12 @@ def call(env: dict) -> bytes:
 
 
 class Case:
-    def __init__(self, name: str, env: dict, expect_user: str, per_round: int):
-        self.name, self.env, self.per_round = name, env, per_round
+    def __init__(self, name: str, db: str, env: dict, expect_user: str, per_round: int):
+        self.name, self.db, self.env, self.per_round = name, db, env, per_round
         self.expect = json.dumps({"user": expect_user}, separators=(",", ":")).encode()
 
     def check(self) -> None:
+        CURRENT.set(self.db)
         body = call(self.env)
         if body != self.expect:
             raise RuntimeError(f"{self.name}: expected {self.expect!r}, got {body!r}")
@@ -118,6 +124,7 @@ def measure(cases: list[Case], rounds: int, rng: random.Random) -> dict:
         order = cases[:]
         rng.shuffle(order)
         for case in order:
+            CURRENT.set(case.db)
             gc.collect()
             env, times = case.env, []
             for _ in range(case.per_round):
@@ -126,6 +133,7 @@ def measure(cases: list[Case], rounds: int, rng: random.Random) -> dict:
                 times.append(clock() - start)
             medians[case.name].append(statistics.median(times) / 1000)
             means[case.name].append(statistics.fmean(times) / 1000)
+    CURRENT.set("default")
     out = {}
     for name, values in medians.items():
         q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
@@ -142,22 +150,40 @@ def measure(cases: list[Case], rounds: int, rng: random.Random) -> dict:
 # --- Data -------------------------------------------------------------------------------------
 
 
-def make_filler_users() -> list[int]:
-    User.objects.bulk_create(
-        [User(username=f"filler{i:05d}", password="!") for i in range(FILLER_USERS)],
-        batch_size=2000,
+def make_user(db: str, username: str):
+    return User.objects.db_manager(db).create_user(username, f"{username}@example.org", None)
+
+
+def make_token(db: str, user, name: str) -> str:
+    """Store a token as create_access_token does (digest and last four only); return it raw."""
+    raw = services.generate_token()
+    AccessToken.objects.using(db).create(
+        user=user,
+        name=name,
+        digest=services.token_digest(raw),
+        last_four=raw[-4:],
+        expires_at=timezone.now() + dt.timedelta(days=30),
     )
-    return list(User.objects.filter(username__startswith="filler").values_list("pk", flat=True))
+    return raw
 
 
-def fill_tokens(target: int, filler_ids: list[int]) -> float:
+def make_filler_users(db: str, count: int) -> list[int]:
+    User.objects.using(db).bulk_create(
+        [User(username=f"filler{i:05d}", password="!") for i in range(count)], batch_size=2000
+    )
+    users = User.objects.using(db).filter(username__startswith="filler")
+    return list(users.values_list("pk", flat=True))
+
+
+def fill_tokens(db: str, target: int, filler_ids: list[int]) -> float:
     """Insert rows with random digests until the table holds `target` tokens; return seconds.
 
     Every column gets the value a new AccessToken would have, so a column added by a later
     migration with a default still fills in. COPY on PostgreSQL, executemany on SQLite.
     """
     start = time.perf_counter()
-    have = AccessToken.objects.count()
+    connection = connections[db]
+    have = AccessToken.objects.using(db).count()
     need = target - have
     if need <= 0:
         return 0.0
@@ -183,18 +209,17 @@ def fill_tokens(target: int, filler_ids: list[int]) -> float:
             yield row
 
     table = AccessToken._meta.db_table
+    cols = ", ".join(f'"{c}"' for c in columns)
     batch = 100_000
     done = 0
     while done < need:
         count = min(batch, need - done)
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=db), connection.cursor() as cursor:
             if pg:
-                cols = ", ".join(f'"{c}"' for c in columns)
                 with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
                     for row in rows(count, have + done):
                         copy.write_row(row)
             else:
-                cols = ", ".join(f'"{c}"' for c in columns)
                 marks = ", ".join("?" * len(columns))
                 cursor.cursor.executemany(
                     f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',
@@ -203,7 +228,7 @@ def fill_tokens(target: int, filler_ids: list[int]) -> float:
         done += count
     with connection.cursor() as cursor:
         cursor.execute(f'ANALYZE "{table}"')
-    assert AccessToken.objects.count() == target
+    assert AccessToken.objects.using(db).count() == target
     return time.perf_counter() - start
 
 
@@ -230,7 +255,7 @@ def count_statements(env: dict, requests: int) -> dict:
         return execute(sql, params, many, context)
 
     start = time.perf_counter()
-    with connection.execute_wrapper(wrapper):
+    with connections["default"].execute_wrapper(wrapper):
         for _ in range(requests):
             call(env)
     counts["requests"] = requests
@@ -239,6 +264,14 @@ def count_statements(env: dict, requests: int) -> dict:
 
 
 # --- Main -------------------------------------------------------------------------------------
+
+
+def size_databases(sizes: list[int]) -> dict[int, str]:
+    """Map each table size to its database alias: the largest is `default`."""
+    extra = sorted(k for k in django.conf.settings.DATABASES if k != "default")
+    if len(extra) != len(sizes) - 1:
+        raise SystemExit(f"need {len(sizes) - 1} databases in BENCH_DATABASES, got {extra}")
+    return dict(zip(sorted(sizes), [*extra, "default"], strict=True))
 
 
 def main() -> None:
@@ -250,81 +283,101 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    main_size = sizes[min(1, len(sizes) - 1)]
+    dbs = size_databases(sizes)
     rng = random.Random(args.seed)
     n = args.per_round
+    vendor = connections["default"].vendor
 
-    call_command("migrate", verbosity=0, interactive=False)
-    with connection.cursor() as cursor:
+    with connections["default"].cursor() as cursor:
         cursor.execute(
-            "SELECT version()"
-            if connection.vendor == "postgresql"
-            else "SELECT 'SQLite ' || sqlite_version()"
+            "SELECT version()" if vendor == "postgresql" else "SELECT 'SQLite ' || sqlite_version()"
         )
         db_version = cursor.fetchone()[0]
     result: dict = {
-        "vendor": connection.vendor,
+        "vendor": vendor,
         "db_version": db_version,
         "interval_s": django.conf.settings.ACCESS_TOKEN_LAST_USED_INTERVAL,
-        "phases": {},
+        "sizes": sizes,
+        "main_size": main_size,
         "fill_seconds": {},
+        "tokens": {},
     }
 
-    alice = User.objects.create_user("alice", "alice@example.org", None)
-    hana = User.objects.create_user("hana", "hana@example.org", None)
-    expires = timezone.now() + dt.timedelta(days=30)
-    _, raw = services.create_access_token(user=alice, name="bench", expires_at=expires)
-    authtoken = Token.objects.create(user=alice)
-    argon_secret = "s3cr3t-" + uuid.uuid4().hex
-    ArgonToken.objects.create(user=alice, key_id="a1", encoded=make_password(argon_secret))
-    headers = keystand_headers(raw)
-    filler_ids = make_filler_users()
-
-    none = Case("none", environ("/bench/none/"), "", n)
-    at = Case("authtoken", environ("/bench/authtoken/", f"Token {authtoken.key}"), "alice", n)
-    ks = Case("keystand", environ("/bench/keystand/", headers["AccessToken"]), "alice", n)
-    bearer = Case("bearer", environ("/bench/keystand/", headers["Bearer"]), "alice", n)
-    basic = Case("basic", environ("/bench/keystand/", headers["Basic"]), "alice", n)
-    argon = Case(
-        "argon2",
-        environ("/bench/argon2/", f"Argon a1.{argon_secret}"),
-        "alice",
-        args.argon_per_round,
-    )
-
-    hana_raw = None
+    cases: list[Case] = []
+    default_raw = authtoken_default = None
     for size in sizes:
-        if hana_raw is None and size >= 101:
+        db = dbs[size]
+        call_command("migrate", database=db, verbosity=0, interactive=False)
+        alice = make_user(db, "alice")
+        raw = make_token(db, alice, "bench")
+        key = Token.objects.using(db).create(user=alice).key
+        headers = keystand_headers(raw)
+        cases += [
+            Case(f"authtoken@{size}", db, environ("/bench/authtoken/", f"Token {key}"), "alice", n),
+            Case(
+                f"keystand@{size}",
+                db,
+                environ("/bench/keystand/", headers["AccessToken"]),
+                "alice",
+                n,
+            ),
+        ]
+        if size >= 101:
             # hana holds 100 tokens (the default per-user limit); the last one is used.
-            for i in range(100):
-                _, hana_raw = services.create_access_token(
-                    user=hana, name=f"hana {i}", expires_at=expires
-                )
-        result["fill_seconds"][str(size)] = fill_tokens(size, filler_ids)
-        cases = [at, ks]
-        if hana_raw is not None:
+            hana = make_user(db, "hana")
+            hana_raw = [make_token(db, hana, f"hana {i}") for i in range(100)][-1]
             cases.append(
                 Case(
-                    "keystand_user100",
+                    f"keystand_user100@{size}",
+                    db,
                     environ("/bench/keystand/", f"AccessToken {hana_raw}"),
                     "hana",
                     n,
                 )
             )
-        if size == sizes[min(1, len(sizes) - 1)]:
-            cases = [none, at, ks, bearer, basic, *cases[2:], argon]
-        log(f"  {connection.vendor}: {size:,} tokens, {len(cases)} cases x {args.rounds} rounds")
-        result["phases"][str(size)] = {
-            "tokens": AccessToken.objects.count(),
-            "results": measure(cases, args.rounds, rng),
-        }
+        if size == main_size:
+            secret = "s3cr3t-" + uuid.uuid4().hex
+            ArgonToken.objects.using(db).create(
+                user=alice, key_id="a1", encoded=make_password(secret)
+            )
+            cases += [
+                Case(f"none@{size}", db, environ("/bench/none/"), "", n),
+                Case(
+                    f"bearer@{size}", db, environ("/bench/keystand/", headers["Bearer"]), "alice", n
+                ),
+                Case(
+                    f"basic@{size}", db, environ("/bench/keystand/", headers["Basic"]), "alice", n
+                ),
+                Case(
+                    f"argon2@{size}",
+                    db,
+                    environ("/bench/argon2/", f"Argon a1.{secret}"),
+                    "alice",
+                    args.argon_per_round,
+                ),
+            ]
+        log(f"  {vendor}: filling the {size:,}-token database")
+        filler = make_filler_users(db, min(10_000, max(1, size // 100)))
+        result["fill_seconds"][str(size)] = fill_tokens(db, size, filler)
+        result["tokens"][str(size)] = AccessToken.objects.using(db).count()
+        if db == "default":
+            default_raw, authtoken_default = raw, key
+
+    log(f"  {vendor}: {len(cases)} cases x {args.rounds} rounds, interleaved")
+    result["results"] = measure(cases, args.rounds, rng)
 
     # Writes: the token starts stale, so the first request writes last_used_at; the rest read.
-    AccessToken.objects.filter(digest=services.token_digest(raw)).update(last_used_at=None)
+    CURRENT.set("default")
+    digest = services.token_digest(default_raw)
+    AccessToken.objects.filter(digest=digest).update(last_used_at=None)
+    ks_env = environ("/bench/keystand/", f"AccessToken {default_raw}")
+    at_env = environ("/bench/authtoken/", f"Token {authtoken_default}")
     result["writes"] = {
-        "keystand_first_stale": count_statements(ks.env, args.writes),
-        "keystand_fresh": count_statements(ks.env, args.writes),
-        "authtoken": count_statements(at.env, args.writes),
+        "keystand_first_stale": count_statements(ks_env, args.writes),
+        "keystand_fresh": count_statements(ks_env, args.writes),
+        "authtoken": count_statements(at_env, args.writes),
     }
     json.dump(result, sys.stdout)
 

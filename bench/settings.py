@@ -3,8 +3,21 @@ Settings for the benchmarks only: the product's settings plus DRF's `authtoken` 
 and this package (the naive Argon2 token table). The product's settings are not changed.
 """
 
+import json
+import os
+
 from config.settings import *  # noqa: F403
-from config.settings import INSTALLED_APPS
+from config.settings import DATABASES, INSTALLED_APPS, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework.authtoken", "bench"]
 ROOT_URLCONF = "bench.urls"
+
+# One more database per table size (alias -> URL), configured like the default one.
+for _alias, _url in json.loads(os.environ.get("BENCH_DATABASES", "{}")).items():
+    DATABASES[_alias] = {
+        **env.db_url_config(_url),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+    }
+DATABASE_ROUTERS = ["bench.routing.CurrentDatabase"]
