@@ -142,3 +142,17 @@ def test_it_has_help():
     assert r.returncode == 0
     for option in ("--name", "--expires-in-days", "--no-expiry", "--scope", "--dry-run"):
         assert option in r.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stdout_holds_the_token_alone_with_the_console_email_backend(alice, settings, capsys):
+    # Development's email backend prints to stdout; $(manage.py create_access_token …) must
+    # still capture nothing but the token. A real commit, so the email goes when it would.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    out, err = run("create_access_token", "alice", "--name", "CI")
+    raw = out.strip()
+    assert out == raw + "\n"
+    assert services.is_well_formed(raw)
+    assert "Subject: [Keystand] A personal access token was created" in err
+    assert raw not in err
+    assert capsys.readouterr().out == ""

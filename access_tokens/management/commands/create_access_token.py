@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 
 from django.contrib.auth import get_user_model
@@ -83,14 +84,16 @@ class Command(BaseCommand):
             if dry_run:
                 services.validate_new_token(user=user, expires_at=expires_at, scope=scope)
             else:
-                token, raw = services.create_access_token(
-                    user=user,
-                    name=name,
-                    expires_at=expires_at,
-                    scope=scope,
-                    actor=None,
-                    via=AccessTokenEvent.Via.COMMAND_LINE,
-                )
+                # The console email backend prints to stdout, which must hold the token alone.
+                with contextlib.redirect_stdout(self.stderr):
+                    token, raw = services.create_access_token(
+                        user=user,
+                        name=name,
+                        expires_at=expires_at,
+                        scope=scope,
+                        actor=None,
+                        via=AccessTokenEvent.Via.COMMAND_LINE,
+                    )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
 
