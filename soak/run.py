@@ -909,6 +909,17 @@ def write_report(path: Path, args, checks, records, outage, started: dt.datetime
         "127.0.0.1), so each junk token reaches the token check; the tests cover the "
         "throttles.",
         "",
+        "## Also checked by the test suite (SQLite and PostgreSQL)",
+        "",
+        "- `tests/reliability/test_database_unavailable.py`: 503 pages and JSON while every "
+        "query fails, including a session that cannot be saved; service again afterwards.",
+        "- `tests/reliability/test_concurrency.py`: simultaneous creates at "
+        "`ACCESS_TOKEN_MAX_PER_USER` never pass it; a form submitted twice at once makes one "
+        "token; no use sent after a delete commits is accepted.",
+        "- `tests/security/`: Hypothesis over the create form and the API payloads, bodies over "
+        "the size limit, escaping in the admin and emails, security headers, sign-in lockout "
+        "and session rotation.",
+        "",
     ]
     path.write_text("\n".join(lines))
 
