@@ -51,6 +51,9 @@ def test_it_answers_503_html_on_a_page(alice_client):
     _assert_short_and_clean(r)
     assert r["Content-Type"].startswith("text/html")
     assert "Keystand is briefly unavailable" in r.content.decode()
+    # Still a page like any other: the security headers are there.
+    assert "script-src 'self'" in r["Content-Security-Policy"]
+    assert r["X-Frame-Options"] == "DENY"
 
 
 def test_it_answers_503_json_on_the_api(api_client, alice, make_token):
