@@ -347,7 +347,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         at = load["cases"]["authtoken"]
         parts += [
             f"gunicorn, {load['workers']} sync workers, on PostgreSQL (the database of "
-            "sections 1–3, holding a million tokens); wrk with {load['threads']} threads and "
+            f"sections 1–3, holding a million tokens); wrk with {load['threads']} threads and "
             f"{load['connections']} connections on the same 2-core machine, "
             f"{load['seconds_per_case']} s per case in {load['rounds']} alternating rounds. "
             "Both token cases hit the same `/api/v1/me/`-like view (`bench/views.py: Me`: id, "
@@ -420,8 +420,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small counts, for development")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--skip-load", action="store_true", help="no gunicorn/wrk run")
+    parser.add_argument(
+        "--render", metavar="JSON", help="measure nothing; rewrite the report from a saved run"
+    )
     args = parser.parse_args()
     command = ".venv/bin/python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:])
+    if args.render:
+        data = json.loads(Path(args.render).read_text())
+        write(data, data.get("command", ".venv/bin/python bench/run.py"), data.get("quick", False))
+        return
 
     if args.quick:
         micro_args = [
@@ -450,6 +457,8 @@ def main() -> None:
     params = dict(zip(micro_args[::2], micro_args[1::2], strict=True))
 
     data: dict = {
+        "command": command,
+        "quick": args.quick,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "params": {
@@ -489,13 +498,18 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    text, targets = report(data, command, args.quick)
-    print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / ("quick.json" if args.quick else "latest.json")).write_text(
         json.dumps(data, indent=1)
     )
-    out = RESULTS / "performance-quick.md" if args.quick else DOC
+    write(data, command, args.quick)
+
+
+def write(data: dict, command: str, quick: bool) -> None:
+    """Print the report and write it, keeping the hand-written part of the page."""
+    text, targets = report(data, command, quick)
+    print(text)
+    out = RESULTS / "performance-quick.md" if quick else DOC
     kept = ""
     if out.exists() and KEEP_MARKER in out.read_text():
         kept = out.read_text().split(KEEP_MARKER, 1)[1]
