@@ -129,7 +129,7 @@ def find_access_token(raw: str) -> AccessToken | None:
     """
     if not is_well_formed(raw):
         return None
-    return AccessToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
+    return _token_by_digest(token_digest(raw))
 
 
 @sensitive_variables("raw")
@@ -162,6 +162,7 @@ def record_access_token_use(
     interval = dt.timedelta(seconds=settings.ACCESS_TOKEN_LAST_USED_INTERVAL)
     if token.last_used_at is not None and now - token.last_used_at < interval:
         return
+    ip = _ip_or_none(ip)
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval)
     AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     token.last_used_at, token.last_used_ip = now, ip

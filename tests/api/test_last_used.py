@@ -102,3 +102,13 @@ def test_it_refuses_a_malformed_token_without_a_query(api_client, django_assert_
     with django_assert_num_queries(0):
         r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer kspat_" + "a" * 49)
     assert r.status_code == 401
+
+
+def test_it_records_no_address_when_remote_addr_is_not_one(api_client, alice_token):
+    # Behind a Unix socket REMOTE_ADDR can be a path; PostgreSQL's inet column refuses it.
+    token, raw = alice_token
+    r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR="unix:/run/k")
+    assert r.status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+    assert token.last_used_ip is None
