@@ -274,6 +274,7 @@ LOGGING = {
         "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
     },
     "handlers": {
+        "null": {"class": "logging.NullHandler"},
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact_tokens"],
@@ -283,5 +284,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # A wrong Host header already gets a 400; its traceback at ERROR only floods the log
+        # when someone sends garbage on purpose.
+        "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
     },
 }
