@@ -16,6 +16,11 @@ _PRESET_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (90, "90 days")
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
 
 
+def is_form_nonce(value: str) -> bool:
+    """Check that `value` has the shape of a nonce new_form_nonce() could have issued."""
+    return bool(_NONCE_RE.fullmatch(value))
+
+
 def new_form_nonce() -> str:
     """Return a one-time id for a create form, so a double submission creates one token."""
     return secrets.token_urlsafe(16)
@@ -78,7 +83,7 @@ class AccessTokenForm(forms.Form):
 
     def clean_nonce(self) -> str:
         nonce = self.cleaned_data["nonce"]
-        if not _NONCE_RE.fullmatch(nonce):
+        if not is_form_nonce(nonce):
             raise ValidationError("This form is out of date. Please try again.")
         return nonce
 

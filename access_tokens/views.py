@@ -10,7 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import services
-from .forms import _NONCE_RE, AccessTokenForm, new_form_nonce
+from .forms import AccessTokenForm, is_form_nonce, new_form_nonce
 from .models import AccessToken
 
 # Session key of the one-time display. Server-side session data (the database), never the
@@ -32,9 +32,7 @@ def _expiry(token: AccessToken, now, today) -> dict:
 def _already_created(request: HttpRequest, nonce: str) -> bool:
     # Only a nonce we could have issued is looked up: PostgreSQL refuses a NUL in a query
     # parameter with an error, and a hostile form must get a field error, not a 500.
-    return bool(_NONCE_RE.fullmatch(nonce)) and (
-        request.user.access_tokens.filter(form_nonce=nonce).exists()
-    )
+    return is_form_nonce(nonce) and (request.user.access_tokens.filter(form_nonce=nonce).exists())
 
 
 @sensitive_variables("flash")
