@@ -14,6 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from . import services
+from .client_ip import client_ip
 from .throttling import FailedAuthenticationThrottle
 
 
@@ -31,7 +32,7 @@ def authenticate_token(request, raw: str):
         token = services.check_access_token(raw)
     except services.TokenError as e:
         _fail(request, e.message)
-    services.record_access_token_use(token, ip=request.META.get("REMOTE_ADDR") or None)
+    services.record_access_token_use(token, ip=client_ip(request))
     return token.user, token
 
 

@@ -3,12 +3,12 @@ import re
 import secrets
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from . import services
+from .conf import token_settings
 from .models import AccessToken
 from .token_format import TOKEN_IN_TEXT_RE
 
@@ -64,7 +64,7 @@ class AccessTokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.today = timezone.localdate(services._now())
-        cap = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+        cap = token_settings.MAX_LIFETIME_DAYS
         choices = []
         for days, label in _PRESET_DAYS:
             if cap is None or days <= cap:

@@ -90,6 +90,10 @@ class AccessTokenEvent(models.Model):
         related_name="access_token_actions",
     )
     actor_username = models.CharField(max_length=150, blank=True)
+    # The token a request authenticated with when it made this change (copied, like the
+    # token's own id and last four, so the row outlives it).
+    actor_token_id = models.UUIDField(null=True, blank=True, db_index=True)
+    actor_token_last_four = models.CharField(max_length=4, blank=True)
     detail = models.CharField(max_length=255, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)

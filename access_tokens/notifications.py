@@ -21,7 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from . import services
+from .audit import record_event
+from .client_ip import client_ip
 from .models import AccessToken, AccessTokenEvent
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def send_token_created(token: AccessToken, *, via: str, request: HttpRequest | N
     ctx = {
         "token": _describe(token),
         "via": AccessTokenEvent.Via(via).label,
-        "ip": (request.META.get("REMOTE_ADDR") if request is not None else None),
+        "ip": client_ip(request) if request is not None else None,
         "when": timezone.localtime(token.created_at).strftime("%Y-%m-%d %H:%M %Z"),
         "url": tokens_page_url(request),
     }
@@ -159,7 +160,7 @@ def notify_expiring_tokens(
             if not claimed:
                 continue
             for token in claimed:
-                services.record_event(
+                record_event(
                     action=AccessTokenEvent.Action.EXPIRY_NOTIFIED,
                     token=token,
                     actor=None,

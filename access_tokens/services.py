@@ -8,12 +8,10 @@ rule (a limit, an audit row, an email) lives in exactly one place.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import threading
 import unicodedata
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
@@ -22,6 +20,8 @@ from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from .audit import COMMAND_LINE_ACTOR, record_event  # noqa: F401  (part of this API)
+from .conf import token_settings
 from .models import AccessToken, AccessTokenEvent
 from .token_format import (  # noqa: F401  (the format helpers are part of this API)
     PREFIX,
@@ -159,10 +159,9 @@ def record_access_token_use(
     The conditional UPDATE keeps concurrent workers from writing the same minute twice.
     """
     now = now or _now()
-    interval = dt.timedelta(seconds=settings.ACCESS_TOKEN_LAST_USED_INTERVAL)
+    interval = dt.timedelta(seconds=token_settings.LAST_USED_INTERVAL)
     if token.last_used_at is not None and now - token.last_used_at < interval:
         return
-    ip = _ip_or_none(ip)
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval)
     AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     token.last_used_at, token.last_used_ip = now, ip
@@ -179,7 +178,7 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 def latest_allowed_expiry(now: dt.datetime | None = None) -> dt.datetime | None:
     """Return the latest expiry ACCESS_TOKEN_MAX_LIFETIME_DAYS allows, or None for no cap."""
-    days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+    days = token_settings.MAX_LIFETIME_DAYS
     if days is None:
         return None
     return end_of_day(timezone.localdate(now or _now()) + dt.timedelta(days=days))
@@ -222,9 +221,9 @@ def validate_new_token(
     if expires_at is not None and expires_at <= now:
         errors["expires_at"] = "The expiry must be in the future."
     elif latest is not None and (expires_at is None or expires_at > latest):
-        days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+        days = token_settings.MAX_LIFETIME_DAYS
         errors["expires_at"] = f"Tokens on this server must expire within {days} days."
-    limit = settings.ACCESS_TOKEN_MAX_PER_USER
+    limit = token_settings.MAX_PER_USER
     if AccessToken.objects.filter(user=user).count() >= limit:
         errors["__all__"] = (
             f"You have reached the limit of {limit} tokens. Delete one you no longer need."
@@ -234,9 +233,6 @@ def validate_new_token(
 
 
 # --- Writes -----------------------------------------------------------------------------------
-
-# Who the audit trail names when a management command acts without a signed-in operator.
-COMMAND_LINE_ACTOR = "command line"
 
 
 def _email_created(token: AccessToken, *, via: str, request: HttpRequest | None) -> None:
@@ -249,56 +245,6 @@ def _email_revoked(token: AccessToken, *, request: HttpRequest | None) -> None:
     from . import notifications
 
     notifications.send_token_revoked_by_operator(token, request=request)
-
-
-def _ip_or_none(value: str | None) -> str | None:
-    """Return the address if it is one: behind a Unix socket REMOTE_ADDR may be a path,
-    which PostgreSQL's inet column would refuse, failing the write it audits."""
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _client(request: HttpRequest | None) -> dict:
-    if request is None:
-        return {}
-    return {
-        "ip": _ip_or_none(request.META.get("REMOTE_ADDR")),
-        # PostgreSQL refuses NUL in text; a hostile header must not turn a write into a 500.
-        "user_agent": request.META.get("HTTP_USER_AGENT", "").replace("\x00", "\ufffd")[:255],
-    }
-
-
-def record_event(
-    *,
-    action: str,
-    token: AccessToken,
-    actor: AbstractBaseUser | None,
-    via: str,
-    request: HttpRequest | None = None,
-    detail: str = "",
-) -> AccessTokenEvent:
-    """Append one row to the audit trail."""
-    return AccessTokenEvent.objects.create(
-        action=action,
-        via=via,
-        token_id=token.pk,
-        token_name=token.name,
-        token_last_four=token.last_four,
-        owner=token.user,
-        owner_username=token.user.get_username(),
-        actor=actor,
-        actor_username=(
-            actor.get_username()
-            if actor is not None
-            else COMMAND_LINE_ACTOR
-            if via == AccessTokenEvent.Via.COMMAND_LINE
-            else ""
-        ),
-        detail=detail[:255],
-        **_client(request),
-    )
 
 
 @sensitive_variables("raw")
@@ -338,7 +284,7 @@ def create_access_token(
             via=via,
             request=request,
         )
-        if settings.ACCESS_TOKEN_CREATION_EMAIL:
+        if token_settings.CREATION_EMAIL:
             transaction.on_commit(
                 lambda: _email_created(token, via=via, request=request), robust=True
             )
@@ -385,7 +331,7 @@ def validate_token_update(
                 {"expires_at": "The expiry must be in the future. To stop a token now, revoke it."}
             )
         if latest is not None and (expires_at is None or expires_at > latest):
-            days = settings.ACCESS_TOKEN_MAX_LIFETIME_DAYS
+            days = token_settings.MAX_LIFETIME_DAYS
             raise ValidationError(
                 {"expires_at": f"Tokens on this server must expire within {days} days."}
             )

@@ -9,10 +9,17 @@ that looks up `caches["default"]` on every use, so the counters go wherever CACH
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
+from .client_ip import client_ip
+
 
 class _LiveRateMixin:
     """Read the rate when asked rather than when the class was defined, so changing
-    DEFAULT_THROTTLE_RATES (in tests, or at startup from the environment) takes effect."""
+    DEFAULT_THROTTLE_RATES (in tests, or at startup from the environment) takes effect; and
+    count by the one client address Keystand uses everywhere."""
+
+    def get_ident(self, request):
+        # client_ip honours TRUSTED_PROXIES; DRF's own get_ident would read NUM_PROXIES.
+        return client_ip(request) or "unknown"
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

@@ -17,7 +17,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from rest_framework.throttling import BaseThrottle
+
+from access_tokens.client_ip import client_ip
 
 KEY_PREFIX = "login-limit"
 
@@ -27,8 +28,8 @@ def _now() -> float:
 
 
 def client_address(request: HttpRequest) -> str:
-    """Return the caller's address the way the API's throttles see it (honours NUM_PROXIES)."""
-    return BaseThrottle().get_ident(request) or "unknown"
+    """Return the caller's address as every limit sees it (honours TRUSTED_PROXIES)."""
+    return client_ip(request) or "unknown"
 
 
 def _key(kind: str, value: str) -> str:

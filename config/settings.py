@@ -211,6 +211,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The client address (access_tokens/client_ip.py) for every limit, audit row and email: the
+# proxies (addresses or CIDR networks) whose X-Forwarded-For is believed, read right to left.
+# Empty: no proxy is trusted and REMOTE_ADDR is the client. Behind one TLS proxy on the same
+# host: TRUSTED_PROXIES=127.0.0.1; behind a Kubernetes ingress: the pod network, e.g. 10.0.0.0/8.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+try:
+    from access_tokens.client_ip import parse_networks
+
+    parse_networks(tuple(TRUSTED_PROXIES))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
+if "NUM_PROXIES" in os.environ:
+    raise ImproperlyConfigured(
+        "NUM_PROXIES is no longer read: list the proxies to trust in TRUSTED_PROXIES "
+        "(addresses or networks, e.g. TRUSTED_PROXIES=127.0.0.1 behind one local proxy)."
+    )
+
 # Personal access tokens (DESIGN.md §4).
 ACCESS_TOKEN_MAX_PER_USER = env.int("ACCESS_TOKEN_MAX_PER_USER", default=100)
 ACCESS_TOKEN_MAX_LIFETIME_DAYS = env.int("ACCESS_TOKEN_MAX_LIFETIME_DAYS", default=None)
@@ -247,8 +264,6 @@ REST_FRAMEWORK = {
         "revoke": env.str("API_THROTTLE_REVOKE", default="30/min"),
         "failed_auth": env.str("API_THROTTLE_FAILED_AUTH", default="30/min"),
     },
-    # Trust X-Forwarded-For only behind that many proxies; 0 = use REMOTE_ADDR.
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "access_tokens.api.exception_handler",
 }
