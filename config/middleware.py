@@ -1,4 +1,4 @@
-"""Answer 503, not 500, while the database is unreachable."""
+"""Answer 503, not 500, while the database or the cache is unreachable."""
 
 import logging
 from collections.abc import Callable
@@ -7,7 +7,10 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from access_tokens.cache_outage import CACHE_ERRORS, OutageLog
+
 logger = logging.getLogger("keystand.database")
+cache_outage_log = OutageLog(logging.getLogger("keystand.cache"))
 
 # A lost or refused connection. IntegrityError, ProgrammingError and the like are bugs,
 # not outages, and still end in a 500.
@@ -15,8 +18,9 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 
 
-def caused_by_outage(exc: BaseException | None) -> bool:
-    """Return whether `exc` is, or was raised while handling, a lost database connection.
+def outage_of(exc: BaseException | None) -> str | None:
+    """Return "database" or "cache" when `exc` is, or was raised while handling, a lost
+    connection to that service; None for any other error.
 
     Django re-raises some failures as other errors: a session that cannot be saved becomes
     SessionInterrupted (a 400), with the OperationalError as its context.
@@ -24,29 +28,36 @@ def caused_by_outage(exc: BaseException | None) -> bool:
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, DATABASE_UNAVAILABLE):
-            return True
+            return "database"
+        if isinstance(exc, CACHE_ERRORS):
+            return "cache"
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
+    return None
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
-    """Return a short 503 that is built without touching the database.
+def database_unavailable(request: HttpRequest, cause: str = "database") -> HttpResponse:
+    """Return a short 503 that is built without touching the database or the cache.
 
     Nothing here may read the session or the user: that would query the database again.
+    `cause` ("database" or "cache") picks the page's explanation.
     """
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"detail": "Service temporarily unavailable. Try again shortly."}, status=503
         )
     else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        response = HttpResponse(render_to_string("503.html", {"cause": cause}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
 
 
 class DatabaseUnavailableMiddleware:
-    """Turn a view's lost database connection into a 503.
+    """Turn a view's lost database or cache connection into a 503.
+
+    The cache holds the sign-in limits, so while Redis is down sign-in fails closed with this
+    page (and a JSON 503 under /api/, though token requests never get here: their throttles
+    let them through, access_tokens/throttling.py).
 
     Errors raised outside the view reach handler500 or, for a session that could not be
     saved, handler400; both answer the same way (config.views). Django closes the
@@ -61,7 +72,18 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not caused_by_outage(exception):
+        cause = outage_of(exception)
+        if cause is None:
             return None
-        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
-        return database_unavailable(request)
+        if cause == "cache":
+            cache_outage_log.warning(
+                "Cache unavailable; answering 503 on %s %s: %s",
+                request.method,
+                request.path,
+                exception,
+            )
+        else:
+            logger.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, exception
+            )
+        return database_unavailable(request, cause)

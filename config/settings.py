@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "access_tokens",
+    "config.apps.KeystandConfig",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +110,18 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sign-in limits and API throttles live here, so it must be shared by every process: Redis
+# (CACHE_URL=redis://host:6379/0). The in-memory default serves `make run` only; with DEBUG
+# off it is a startup error (config/checks.py).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Several deployments (or test runs) may share one Redis database, each under its own prefix.
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default=""))
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # An unreachable Redis must fail fast: throttles then let token requests through and
+    # sign-in answers 503 (access_tokens/throttling.py, config/middleware.py).
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

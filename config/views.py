@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .middleware import caused_by_outage, database_unavailable
+from .middleware import database_unavailable, outage_of
 
 
 @require_safe
@@ -50,8 +50,8 @@ def _error(request: HttpRequest, status: int, detail: str, template: str) -> Htt
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
-    if caused_by_outage(exception):  # e.g. the session could not be saved
-        return database_unavailable(request)
+    if cause := outage_of(exception):  # e.g. the session could not be saved
+        return database_unavailable(request, cause)
     return _error(request, 400, "Bad request.", "400.html")
 
 
@@ -66,6 +66,6 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     # A database outage that struck outside a view (in a middleware, say) lands here;
     # answer 503 without rendering anything that would query the database again.
-    if caused_by_outage(sys.exc_info()[1]):
-        return database_unavailable(request)
+    if cause := outage_of(sys.exc_info()[1]):
+        return database_unavailable(request, cause)
     return _error(request, 500, "Something went wrong on our side.", "500.html")

@@ -137,7 +137,10 @@ def service_env() -> dict[str, str]:
             "SECURE_COOKIES": "false",
             "SECURE_HSTS_SECONDS": "0",
             "STATIC_ROOT": str(WORK / "static"),
-            "CACHE_URL": "locmemcache://",
+            # Redis, as in production (a local cache is a startup error with DEBUG off); the
+            # run's own prefix, since the server may be shared.
+            "CACHE_URL": os.environ.get("SOAK_CACHE_URL", "redis://127.0.0.1:6379/0"),
+            "CACHE_KEY_PREFIX": "keystand-soak-" + secrets.token_hex(6),
             # Emails go to the log, so the log search below covers them too.
             "EMAIL_URL": "consolemail://",
             # Every client shares 127.0.0.1: lift the per-address API limits so the soak

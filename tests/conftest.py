@@ -5,16 +5,46 @@ and gets 404 for other people's things; olivia is an operator (staff and superus
 
 import pytest
 from django.core.cache import cache
+from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
 from access_tokens import services
+from tests.redis_cache import REDIS_BACKEND, require_redis, run_prefix
 
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+def pytest_configure(config):
+    """Keep the cache on Redis, as in production, under a prefix of this process's own."""
+    from django.conf import settings
+
+    default = settings.CACHES["default"]
+    if default["BACKEND"] != REDIS_BACKEND:
+        return  # CACHE_URL chose another shared cache on purpose
+    require_redis(default["LOCATION"])
+    override_settings(
+        CACHES={
+            **settings.CACHES,
+            "default": {
+                **default,
+                "BACKEND": "tests.redis_cache.ScopedRedisCache",
+                "KEY_PREFIX": run_prefix(),
+            },
+        }
+    ).enable()
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    if settings.CACHES["default"]["BACKEND"] == "tests.redis_cache.ScopedRedisCache":
+        cache.clear()  # this run's keys only
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters live in the cache; every test starts with none."""
+    """Throttle counters live in the cache; every test starts with none (only this run's
+    keys are deleted: the Redis server is shared)."""
     cache.clear()
     yield
     cache.clear()

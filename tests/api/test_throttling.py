@@ -5,14 +5,12 @@ import re
 
 import pytest
 import redis
-from django.core.cache import cache
 
 from access_tokens import services
 
 pytestmark = pytest.mark.django_db
 
 THROTTLED = re.compile(r"Request was throttled\. Expected available in \d+ seconds?\.")
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def _assert_throttled(r):
@@ -106,20 +104,14 @@ def test_it_reads_rates_from_the_environment_names(settings):
 
 @pytest.fixture
 def redis_cache(settings):
-    """Use Redis (database 15, our own prefix) as the default cache for one test."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "keystand-api-tests",
-        }
-    }
-    cache.clear()
-    yield redis.Redis.from_url(REDIS_URL)
-    cache.clear()
+    """Return a plain client for the suite's Redis and this run's key prefix."""
+    default = settings.CACHES["default"]
+    assert "Redis" in default["BACKEND"], "the suite's cache is Redis (pyproject's CACHE_URL)"
+    return redis.Redis.from_url(default["LOCATION"]), default["KEY_PREFIX"]
 
 
 def test_it_keeps_throttle_state_in_redis(api_client, alice_token, redis_cache, throttle_rates):
+    client, prefix = redis_cache
     throttle_rates(failed_auth="2/min", user="2/min")
     _token, raw = alice_token
     assert _hammer(api_client, 2) == [401, 401]
@@ -127,12 +119,12 @@ def test_it_keeps_throttle_state_in_redis(api_client, alice_token, redis_cache, 
     assert _me(api_client, raw).status_code == 200
     assert _me(api_client, raw).status_code == 200
     _assert_throttled(_me(api_client, raw))
-    keys = sorted(k.decode() for k in redis_cache.keys("keystand-api-tests:*"))
+    keys = sorted(k.decode() for k in client.scan_iter(match=f"{prefix}:*"))
     assert keys == [
-        "keystand-api-tests:1:throttle_failed_auth_127.0.0.1",
-        f"keystand-api-tests:1:throttle_user_{_token.user_id}",
+        f"{prefix}:1:throttle_failed_auth_127.0.0.1",
+        f"{prefix}:1:throttle_user_{_token.user_id}",
     ]
     # Nothing is kept in this process: with the Redis keys gone, the counts start again.
-    redis_cache.delete(*keys)
+    client.delete(*keys)
     assert _hammer(api_client, 2) == [401, 401]
     assert _me(api_client, raw).status_code == 200

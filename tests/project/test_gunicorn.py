@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_cache import subprocess_cache_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # This test's own port range, so it never collides with a developer's server on 8000.
@@ -62,6 +64,7 @@ def server_env(tmp_path) -> dict[str, str]:
         "STATIC_ROOT": str(tmp_path / "staticfiles"),
         # Plain HTTP on loopback: no TLS proxy in front of this server.
         "SECURE_SSL_REDIRECT": "false",
+        **subprocess_cache_env(),
     }
     for command in ("migrate", "collectstatic"):
         step = subprocess.run(

@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.redis_cache import subprocess_cache_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,6 +39,7 @@ def _production(**overrides: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "keystand.example.com",
+        **subprocess_cache_env(),
         **overrides,
     }
 
@@ -84,6 +87,35 @@ def test_it_fails_the_deploy_check_when_security_is_relaxed(tmp_path):
     assert result.returncode != 0
     assert "security.W008" in result.stderr
     assert "security.W012" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "cache_url", ["locmemcache://", "dummycache://", "filecache:///tmp/keystand-cache", None]
+)
+@pytest.mark.parametrize("command", [["check"], ["check", "--deploy"], ["migrate", "--no-input"]])
+def test_it_refuses_a_process_local_cache_when_not_debugging(tmp_path, cache_url, command):
+    env = _production()
+    del env["CACHE_URL"]  # None: CACHE_URL unset, so the in-memory default
+    if cache_url is not None:
+        env["CACHE_URL"] = cache_url
+    result = _manage(tmp_path, *command, **env)
+    assert result.returncode != 0
+    assert "keystand.E001" in result.stderr
+    assert "Set CACHE_URL=redis://" in result.stderr
+    # migrate stops before touching the database.
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_it_allows_a_process_local_cache_in_debug(tmp_path):
+    result = _manage(tmp_path, "check", DEBUG="true", CACHE_URL="locmemcache://")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["redis://redis.internal:6379/0", "dbcache://cache_table"])
+def test_it_accepts_a_shared_cache(tmp_path, cache_url):
+    # The check reads the configuration only; nothing needs to listen there.
+    result = _manage(tmp_path, "check", **_production(CACHE_URL=cache_url))
+    assert result.returncode == 0, result.stderr
 
 
 def test_it_hashes_passwords_with_argon2_first(alice):
