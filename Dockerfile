@@ -1,5 +1,6 @@
 # Keystand's production image: gunicorn serving config.wsgi, static files through WhiteNoise.
-# docker-compose.yml runs it next to PostgreSQL 16; see README.md ("Run with docker compose").
+# docker-compose.yml runs it next to PostgreSQL 16 and Redis, deploy/kubernetes/ on a cluster;
+# see README.md. One image for every role: web (the CMD), migrate, worker and scheduler.
 FROM python:3.11-slim
 
 # gunicorn reads its worker count from WEB_CONCURRENCY: 3 = 2 x CPUs + 1 for one CPU.
@@ -32,5 +33,12 @@ RUN DEBUG=false KEYSTAND_ENV_FILE= SECRET_KEY=build-only-not-secret-collectstati
 
 EXPOSE 8000
 
-# Workers come from WEB_CONCURRENCY (see above); override it per deployment.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Healthy = this container's gunicorn answers /readyz (it reaches the database). The probe
+# sends a Host from ALLOWED_HOSTS and needs no curl (config/healthcheck.py).
+HEALTHCHECK --interval=15s --timeout=6s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "config.healthcheck", "/readyz"]
+
+# Exec form, so gunicorn is PID 1 and gets the stop signal (SIGTERM: a graceful shutdown).
+# config/gunicorn.py: workers from WEB_CONCURRENCY, timeouts, TRUSTED_PROXIES, token-safe logs,
+# and Django's system checks before the first request.
+CMD ["gunicorn", "-c", "config/gunicorn.py"]

@@ -1,4 +1,9 @@
-"""The container setup, checked by reading it: there is no Docker engine in CI."""
+"""The container setup, checked by reading it: there is no Docker engine in CI.
+
+What runs for real elsewhere: the image's CMD is what test_gunicorn.py serves through, the
+scheduler's command is tests/operators/test_run_schedule.py, the health check script is
+exercised below against a live gunicorn (test_gunicorn.py).
+"""
 
 import json
 import re
@@ -6,13 +11,22 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import get_commands
+
+from .env_reads import names_read
 
 ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("migrate", "web", "worker", "scheduler")
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
 
 
 @pytest.fixture(scope="module")
@@ -28,77 +42,125 @@ def _instructions(dockerfile: list[str], name: str) -> list[str]:
     return [ln.split(None, 1)[1] for ln in dockerfile if ln.split(None, 1)[0].upper() == name]
 
 
-def _web_command(compose: dict) -> str:
-    command = compose["services"]["web"]["command"]
-    return command if isinstance(command, str) else " ".join(command)
+def _exec_form(instruction: str) -> list[str]:
+    """Return the JSON array of a CMD or HEALTHCHECK ... CMD instruction."""
+    return json.loads(instruction[instruction.index("[") :])
 
 
-def test_it_has_a_db_and_a_web_service(compose):
-    assert set(compose["services"]) == {"db", "web"}
+def _depends(service: dict) -> dict[str, str]:
+    return {name: dep["condition"] for name, dep in service.get("depends_on", {}).items()}
 
 
-def test_it_runs_postgres_16_on_a_named_volume(compose):
-    db = compose["services"]["db"]
+def test_it_names_every_service(services):
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "scheduler"}
+
+
+def test_it_runs_postgres_16_on_a_named_volume(compose, services):
+    db = services["db"]
     assert db["image"] == "postgres:16"
     volume, target = db["volumes"][0].split(":")[:2]
     assert target == "/var/lib/postgresql/data"
     assert volume in compose["volumes"]
-
-
-def test_it_health_checks_postgres_with_pg_isready(compose):
-    db = compose["services"]["db"]
     test = db["healthcheck"]["test"]
     assert test[0] == "CMD-SHELL"
-    assert "pg_isready" in test[1]
-    assert f"-U {db['environment']['POSTGRES_USER']}" in test[1]
+    assert f"pg_isready -U {db['environment']['POSTGRES_USER']}" in test[1]
 
 
-def test_it_points_web_at_the_db_service(compose):
-    db_env = compose["services"]["db"]["environment"]
-    web = compose["services"]["web"]
+def test_it_runs_redis_with_a_health_check(services):
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:")
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+
+def test_it_runs_every_keystand_role_from_one_image(services):
+    for name in APP_SERVICES:
+        assert services[name]["image"] == "keystand:latest", name
+        assert services[name]["build"] == "."
+
+
+def test_it_points_every_role_at_the_db_and_at_redis(services):
+    db_env = services["db"]["environment"]
     user, password, name = (
         db_env["POSTGRES_USER"],
         db_env["POSTGRES_PASSWORD"],
         db_env["POSTGRES_DB"],
     )
-    assert web["environment"]["DATABASE_URL"] == f"postgres://{user}:{password}@db:5432/{name}"
-    assert web["depends_on"]["db"]["condition"] == "service_healthy"
+    for service in APP_SERVICES:
+        env = services[service]["environment"]
+        assert env["DATABASE_URL"] == f"postgres://{user}:{password}@db:5432/{name}"
+        assert env["CACHE_URL"] == "redis://redis:6379/0"
 
 
-def test_it_builds_web_from_the_dockerfile(compose):
-    assert compose["services"]["web"]["build"] == "."
+def test_it_migrates_once_before_anything_serves(services):
+    migrate = services["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--no-input"]
+    assert migrate["restart"] == "no"  # one-shot: a finished migration is not restarted
+    assert _depends(migrate) == {"db": "service_healthy"}
+    for name in ("web", "worker", "scheduler"):
+        assert _depends(services[name])["migrate"] == "service_completed_successfully", name
+        assert "migrate" not in json.dumps(services[name].get("command", "")), name
 
 
-def test_it_runs_web_in_production_mode_with_a_secret_from_the_environment(compose):
-    env = compose["services"]["web"]["environment"]
-    assert env["DEBUG"] == "false"
-    assert env["SECRET_KEY"].startswith("${SECRET_KEY:-")
-    # The health check calls 127.0.0.1, so that host must stay allowed whatever the operator sets.
-    assert env["ALLOWED_HOSTS"].endswith(",127.0.0.1")
+def test_it_starts_web_once_redis_answers(services):
+    assert _depends(services["web"]) == {
+        "migrate": "service_completed_successfully",
+        "db": "service_healthy",
+        "redis": "service_healthy",
+    }
 
 
-def test_it_publishes_port_8000(compose):
-    ports = compose["services"]["web"]["ports"]
-    assert any(str(p).split(":")[-2:] == ["8000", "8000"] for p in ports)
+def test_it_serves_web_with_the_images_command(services, dockerfile):
+    # No command: compose runs the image's CMD, the one test_gunicorn.py serves with.
+    assert "command" not in services["web"]
+    assert _exec_form(_instructions(dockerfile, "CMD")[-1]) == [
+        "gunicorn",
+        "-c",
+        "config/gunicorn.py",
+    ]
 
 
-def test_it_health_checks_web_on_readyz_without_curl(compose):
-    test = compose["services"]["web"]["healthcheck"]["test"]
-    assert test[:3] == ["CMD", "python", "-c"]
-    assert "http://127.0.0.1:8000/readyz" in test[3]
-    # The snippet must at least be valid Python.
-    compile(test[3], "healthcheck", "exec")
+def test_it_runs_the_task_worker_and_the_scheduler(services):
+    assert services["worker"]["command"] == ["python", "manage.py", "db_worker"]
+    assert services["scheduler"]["command"] == ["python", "manage.py", "run_schedule"]
+    assert "run_schedule" in get_commands()
 
 
-def test_it_migrates_and_collects_static_before_gunicorn(compose):
-    command = _web_command(compose)
-    migrate = command.index("manage.py migrate --no-input")
-    collect = command.index("manage.py collectstatic --no-input")
-    gunicorn = command.index("gunicorn config.wsgi")
-    assert migrate < collect < gunicorn
-    # Each step must succeed before the next runs.
-    assert command.count("&&") >= 2
-    assert "0.0.0.0:8000" in command[gunicorn:]
+def test_it_requires_a_secret_key_from_the_environment(services):
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        # Compose refuses to start when SECRET_KEY is unset or empty.
+        assert env["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"
+        assert env["DEBUG"] == "false"
+
+
+def test_it_passes_the_trusted_proxies(services):
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-}"
+
+
+def test_it_sets_only_variables_that_keystand_reads(services):
+    for name in APP_SERVICES:
+        unknown = set(services[name]["environment"]) - names_read()
+        assert not unknown, f"{name} sets variables nothing reads: {sorted(unknown)}"
+
+
+def test_it_publishes_port_8000_on_loopback(services):
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_it_health_checks_web_with_the_images_probe(services, dockerfile):
+    test = services["web"]["healthcheck"]["test"]
+    assert test == ["CMD", "python", "-m", "config.healthcheck", "/readyz"]
+    image_check = _instructions(dockerfile, "HEALTHCHECK")
+    assert len(image_check) == 1
+    assert _exec_form(image_check[0]) == test[1:]
+
+
+def test_it_gives_gunicorn_time_to_finish_requests_on_stop(services):
+    from config import gunicorn
+
+    grace = int(services["web"]["stop_grace_period"].rstrip("s"))
+    assert grace > gunicorn.graceful_timeout
 
 
 def test_it_builds_from_python_311_slim(dockerfile):
@@ -126,17 +188,6 @@ def test_it_collects_static_at_build_time_with_a_throwaway_key(dockerfile):
     assert "DEBUG=false" in collect[0]
     # The build key must not end up in the image's environment.
     assert not any("SECRET_KEY" in e for e in _instructions(dockerfile, "ENV"))
-
-
-def test_it_serves_the_same_wsgi_module_as_compose(dockerfile, compose):
-    # Exec form, so gunicorn is PID 1 and gets the container's stop signal.
-    cmd = " ".join(json.loads(_instructions(dockerfile, "CMD")[-1]))
-    assert "gunicorn config.wsgi" in cmd
-    assert "0.0.0.0:8000" in cmd
-    assert "gunicorn config.wsgi" in _web_command(compose)
-    from django.conf import settings
-
-    assert settings.WSGI_APPLICATION == "config.wsgi.application"
 
 
 def test_it_takes_the_worker_count_from_web_concurrency(dockerfile):
