@@ -1,0 +1,1 @@
+"""The soak and fault run (`make soak`): see soak/run.py."""
