@@ -29,6 +29,7 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from access_tokens import services  # noqa: E402
+from access_tokens.models import AccessToken  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 
 LUA = Path(__file__).with_name("wrk_report.lua")
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
+    tokens_in_table = AccessToken.objects.count()  # what the per-request run left here
     user = get_user_model().objects.create_user("lara", "lara@example.org", None)
     expires = timezone.now() + dt.timedelta(days=30)
     _, raw = services.create_access_token(user=user, name="load", expires_at=expires)
@@ -156,6 +158,7 @@ def main() -> None:
 
     out = {
         "workers": WORKERS,
+        "tokens_in_table": tokens_in_table,
         "connections": args.connections,
         "threads": args.threads,
         "seconds_per_case": per_round * args.rounds,

@@ -31,10 +31,11 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connections, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
@@ -307,6 +308,13 @@ def main() -> None:
         "main_size": main_size,
         "fill_seconds": {},
         "tokens": {},
+        "most_per_owner": {},  # the most tokens one filler user holds, per size
+        # What the naive design pays per call: Django's Argon2 parameters, as configured.
+        "argon2": {
+            "memory_kib": Argon2PasswordHasher.memory_cost,
+            "time_cost": Argon2PasswordHasher.time_cost,
+            "parallelism": Argon2PasswordHasher.parallelism,
+        },
     }
 
     cases: list[Case] = []
@@ -366,6 +374,16 @@ def main() -> None:
         filler = make_filler_users(db, min(10_000, max(1, size // 100)))
         result["fill_seconds"][str(size)] = fill_tokens(db, size, filler)
         result["tokens"][str(size)] = AccessToken.objects.using(db).count()
+        per_owner = (
+            AccessToken.objects.using(db)
+            .filter(user_id__in=filler)
+            .values("user_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("n", flat=True)
+            .first()
+        )
+        result["most_per_owner"][str(size)] = per_owner or 0
         if db == "default":
             default_raw, authtoken_default = raw, key
 

@@ -1,0 +1,152 @@
+"""
+The benchmark's report judges what clients call and describes the run from its own data:
+fed a made-up run, the product's `/api/v1/me/` is judged under load, and the machine, the core
+count and the table sizes in the text are the run's, never a constant.
+"""
+
+import re
+from pathlib import Path
+
+from bench import run as bench
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
+
+
+def _case(median: float) -> dict:
+    return {"median_us": median, "q1_us": median * 0.9, "q3_us": median * 1.1}
+
+
+def _micro(label: str, sizes: list[int]) -> dict:
+    results = {}
+    for size in sizes:
+        results[f"authtoken@{size}"] = _case(700)
+        results[f"keystand@{size}"] = _case(420)
+        if size > 100:
+            results[f"keystand_user100@{size}"] = _case(410)
+    main = sizes[1]
+    for name, median in [("none", 240), ("bearer", 421), ("basic", 440), ("argon2", 124_000)]:
+        results[f"{name}@{main}"] = _case(median)
+    counts = {"requests": 200, "statements": 200, "selects": 200, "updates": 0, "seconds": 0.1}
+    return {
+        "label": label,
+        "db_version": f"{label} 99.1 on x86",
+        "main_size": main,
+        "sizes": sizes,
+        "tokens": {str(s): s for s in sizes},
+        "most_per_owner": {str(s): min(s, 37) for s in sizes},
+        "fill_seconds": {str(s): 0.1 for s in sizes},
+        "interval_s": 60,
+        "argon2": {"memory_kib": 102400, "time_cost": 2, "parallelism": 8},
+        "results": results,
+        "writes": {
+            "keystand_first_stale": {**counts, "statements": 201, "updates": 1},
+            "keystand_fresh": counts,
+            "authtoken": counts,
+        },
+    }
+
+
+def _load(product_rps: float) -> dict:
+    def case(rps):
+        return {"rps": rps, "p50_ms": 20.0, "p99_ms": 30.0, "requests": int(rps * 30)}
+
+    cases = {"authtoken": case(500), "keystand": case(600), "keystand_api_me": case(product_rps)}
+    for c in cases.values():
+        c.update(non_2xx=0, socket_errors=0)
+    return {
+        "workers": 4,
+        "tokens_in_table": 54_321,
+        "threads": 2,
+        "connections": 16,
+        "seconds_per_case": 30,
+        "rounds": 6,
+        "gunicorn_errors": "",
+        "cases": cases,
+    }
+
+
+def a_run(product_rps: float = 480) -> dict:
+    sizes = [10, 7_000, 54_321]
+    return {
+        "quick": False,
+        "date": "2026-01-01 00:00 UTC",
+        "machine": {
+            "cpu": "Test CPU",
+            "cores": 8,
+            "memory": "1.0 GiB",
+            "os": "Linux",
+            "python": "3.11",
+            "django": "5.2",
+            "drf": "3.18",
+            "psycopg": "3.3",
+            "gunicorn": "27",
+            "wrk": "wrk 4",
+            "commit": "abc1234",
+            "load_average": "0.10 0.20 0.30",
+        },
+        "params": {"rounds": 5, "per_round": 30, "argon_per_round": 1},
+        "databases": ["sqlite", "postgres"],
+        "micro": {"sqlite": _micro("SQLite", sizes), "postgres": _micro("PostgreSQL", sizes)},
+        "load": _load(product_rps),
+    }
+
+
+def _targets(data) -> dict[str, bool]:
+    _text, targets = bench.report(data, "make bench", False)
+    return {text.split(" (is ")[0]: ok for text, ok in targets}
+
+
+def test_it_judges_the_products_own_me_endpoint_under_load():
+    targets = _targets(a_run(product_rps=480))  # 0.96× authtoken's 500
+    assert targets["Under load: Keystand, product `/api/v1/me/` ≥ 0.95× authtoken requests/s"]
+    targets = _targets(a_run(product_rps=470))  # 0.94×
+    assert not targets["Under load: Keystand, product `/api/v1/me/` ≥ 0.95× authtoken requests/s"]
+    assert targets["Under load: Keystand, `Me` view ≥ 0.95× authtoken requests/s"]
+
+
+def test_it_fails_the_load_target_on_errors():
+    data = a_run(product_rps=600)
+    data["load"]["cases"]["keystand_api_me"]["non_2xx"] = 1
+    targets = _targets(data)
+    assert not targets["Under load: Keystand, product `/api/v1/me/` ≥ 0.95× authtoken requests/s"]
+
+
+def test_it_describes_the_run_from_its_own_data():
+    text, _ = bench.report(a_run(), "make bench", False)
+    assert "Test CPU, 8 cores" in text
+    assert "on the same 8-core machine" in text
+    assert "holding 54,321 tokens" in text
+    assert "with 10, 7,000 and 54,321 tokens in the table" in text
+    assert "no filler owner holds more than 37" in text
+    assert "### SQLite (SQLite 99.1), 7,000 tokens in the table" in text
+    assert "100 MiB of memory, 2 passes, 8 lanes" in text
+    for constant in ("2-core", "a million", "1,000,000", "10,000 tokens"):
+        assert constant not in text
+
+
+def test_it_writes_the_readme_headline_from_the_run():
+    data = a_run()
+    _text, targets = bench.report(data, "make bench", False)
+    figures = bench.headline(data, targets)
+    assert "Test CPU, 8 cores, load average 0.10 0.20 0.30" in figures
+    assert "| Keystand, 10 → 54,321 tokens in the table |" in figures
+    assert "the product's own `/api/v1/me/`, which also serialises the token, 480" in figures
+    assert f"{sum(ok for _, ok in targets)} of {len(targets)} targets met" in figures
+    # Only a full run on both databases with load may speak for the README.
+    assert bench.headline({**data, "quick": True}, targets) is None
+    assert bench.headline({**data, "load": None}, targets) is None
+
+
+def test_the_readme_block_is_between_markers_the_bench_finds():
+    readme = (DOC.parents[1] / "README.md").read_text()
+    replaced = bench.replace_between(readme, bench.HEADLINE_START, bench.HEADLINE_END, "NEW")
+    assert f"{bench.HEADLINE_START}\nNEW\n{bench.HEADLINE_END}" in replaced
+    assert len(replaced) < len(readme)
+
+
+def test_the_hand_written_notes_quote_no_figure_of_a_run():
+    """The notes under the marker explain; figures of this run live only in the tables."""
+    notes = DOC.read_text().split(bench.KEEP_MARKER, 1)[1]
+    reading = notes.split("## Reading the results", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"\d[\d,.]*\s*(?:×|µs|ms|requests/s)", reading) == []
+    assert "2-core" not in notes and "2 cores" not in notes
