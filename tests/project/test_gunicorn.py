@@ -1,6 +1,7 @@
 """Production serving end to end: the image's command (gunicorn -c config/gunicorn.py) with
 DEBUG=false, collectstatic's manifest, WhiteNoise, Django's checks at start, the trusted-proxy
-setting, token-safe access logs, the container health check and a graceful stop."""
+setting, token-safe access logs, the container health check and a graceful stop; on the
+database engine the suite runs on (DATABASE_URL: SQLite or PostgreSQL)."""
 
 import json
 import os
@@ -12,11 +13,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config.healthcheck import probe_host
+from tests.project.conftest import fresh_database
 from tests.redis_cache import subprocess_cache_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,17 +58,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def server_env(tmp_path_factory) -> dict[str, str]:
-    """Return a production environment on a migrated SQLite file with collected static files
-    (once for the module: migrate and collectstatic take a while)."""
+def server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Return a production environment on a migrated database of its own (SQLite or
+    PostgreSQL, as the suite runs) with collected static files (once for the module: migrate
+    and collectstatic take a while)."""
     tmp_path = tmp_path_factory.mktemp("gunicorn")
+    with fresh_database(tmp_path) as database_url:
+        yield _prepared_env(tmp_path, database_url)
+
+
+def _prepared_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     env = {
         "PATH": os.environ["PATH"],
         "KEYSTAND_ENV_FILE": "",
         "DEBUG": "false",
         "SECRET_KEY": "test-only-key-for-the-gunicorn-test-000000000000000000000000",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": database_url,
         "STATIC_ROOT": str(tmp_path / "staticfiles"),
         # Plain HTTP on loopback: no TLS proxy in front of this server.
         "SECURE_SSL_REDIRECT": "false",

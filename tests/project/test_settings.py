@@ -1,4 +1,5 @@
-"""Settings as an operator meets them: each case starts a fresh `manage.py` process."""
+"""Settings as an operator meets them: each case starts a fresh `manage.py` process, on the
+database engine the suite runs on (DATABASE_URL)."""
 
 import os
 import secrets
@@ -10,17 +11,18 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.project.conftest import tables_in
 from tests.redis_cache import subprocess_cache_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+def _manage(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py with only the given settings: no .env file, nothing from pytest-env."""
     environ = {
         "PATH": os.environ["PATH"],
         "KEYSTAND_ENV_FILE": "",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": database_url,
         **env,
     }
     return subprocess.run(
@@ -45,45 +47,49 @@ def _production(**overrides: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("secret_key", [None, ""])
-def test_it_refuses_to_start_without_a_secret_key_when_not_debugging(tmp_path, secret_key):
+def test_it_refuses_to_start_without_a_secret_key_when_not_debugging(
+    fresh_database_url, secret_key
+):
     env = {"DEBUG": "false"}
     if secret_key is not None:
         env["SECRET_KEY"] = secret_key
-    result = _manage(tmp_path, "check", **env)
+    result = _manage(fresh_database_url, "check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_it_refuses_when_debug_is_not_set_at_all(tmp_path):
+def test_it_refuses_when_debug_is_not_set_at_all(fresh_database_url):
     # DEBUG defaults to false, so a forgotten DEBUG is production, not a free pass.
-    result = _manage(tmp_path, "check")
+    result = _manage(fresh_database_url, "check")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_it_starts_without_a_secret_key_in_debug(tmp_path):
-    result = _manage(tmp_path, "check", DEBUG="true")
+def test_it_starts_without_a_secret_key_in_debug(fresh_database_url):
+    result = _manage(fresh_database_url, "check", DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_it_reads_an_env_file(tmp_path):
+def test_it_reads_an_env_file(tmp_path, fresh_database_url):
     env_file = tmp_path / "keystand.env"
     env_file.write_text("DEBUG=true\n")
-    result = _manage(tmp_path, "check", KEYSTAND_ENV_FILE=str(env_file))
+    result = _manage(fresh_database_url, "check", KEYSTAND_ENV_FILE=str(env_file))
     assert result.returncode == 0, result.stderr
 
 
-def test_it_passes_the_deploy_check_in_production(tmp_path):
-    result = _manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **_production())
+def test_it_passes_the_deploy_check_in_production(fresh_database_url):
+    result = _manage(
+        fresh_database_url, "check", "--deploy", "--fail-level", "WARNING", **_production()
+    )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
-def test_it_fails_the_deploy_check_when_security_is_relaxed(tmp_path):
+def test_it_fails_the_deploy_check_when_security_is_relaxed(fresh_database_url):
     # Proves the deploy check above is live: relaxing one setting is reported.
     env = _production(SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false")
-    result = _manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **env)
+    result = _manage(fresh_database_url, "check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode != 0
     assert "security.W008" in result.stderr
     assert "security.W012" in result.stderr
@@ -93,28 +99,30 @@ def test_it_fails_the_deploy_check_when_security_is_relaxed(tmp_path):
     "cache_url", ["locmemcache://", "dummycache://", "filecache:///tmp/keystand-cache", None]
 )
 @pytest.mark.parametrize("command", [["check"], ["check", "--deploy"], ["migrate", "--no-input"]])
-def test_it_refuses_a_process_local_cache_when_not_debugging(tmp_path, cache_url, command):
+def test_it_refuses_a_process_local_cache_when_not_debugging(
+    fresh_database_url, cache_url, command
+):
     env = _production()
     del env["CACHE_URL"]  # None: CACHE_URL unset, so the in-memory default
     if cache_url is not None:
         env["CACHE_URL"] = cache_url
-    result = _manage(tmp_path, *command, **env)
+    result = _manage(fresh_database_url, *command, **env)
     assert result.returncode != 0
     assert "keystand.E001" in result.stderr
     assert "Set CACHE_URL=redis://" in result.stderr
     # migrate stops before touching the database.
-    assert not (tmp_path / "db.sqlite3").exists()
+    assert tables_in(fresh_database_url) == []
 
 
-def test_it_allows_a_process_local_cache_in_debug(tmp_path):
-    result = _manage(tmp_path, "check", DEBUG="true", CACHE_URL="locmemcache://")
+def test_it_allows_a_process_local_cache_in_debug(fresh_database_url):
+    result = _manage(fresh_database_url, "check", DEBUG="true", CACHE_URL="locmemcache://")
     assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("cache_url", ["redis://redis.internal:6379/0", "dbcache://cache_table"])
-def test_it_accepts_a_shared_cache(tmp_path, cache_url):
+def test_it_accepts_a_shared_cache(fresh_database_url, cache_url):
     # The check reads the configuration only; nothing needs to listen there.
-    result = _manage(tmp_path, "check", **_production(CACHE_URL=cache_url))
+    result = _manage(fresh_database_url, "check", **_production(CACHE_URL=cache_url))
     assert result.returncode == 0, result.stderr
 
 
