@@ -31,13 +31,16 @@ run: $(STAMP) .env
 	@echo ""
 	@$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# pytest-xdist workers for `make test`: each has its own test database and its own Chromium.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
 	@echo "==> ruff check"
 	@$(BIN)/ruff check .
 	@echo "==> ruff format --check"
 	@$(BIN)/ruff format --check .
-	@echo "==> pytest on $${DATABASE_URL:-SQLite}"
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "==> pytest on $${DATABASE_URL:-SQLite}, $(TEST_WORKERS) workers (a few minutes)"
+	@$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 format: $(STAMP)
 	@$(BIN)/ruff check --fix .

@@ -4,6 +4,7 @@ and gets 404 for other people's things; olivia is an operator (staff and superus
 """
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
@@ -12,6 +13,12 @@ from access_tokens import services
 from tests.redis_cache import REDIS_BACKEND, require_redis, run_prefix
 
 PASSWORD = "correct-horse-battery-staple-42"
+# The cast's passwords are stored with a fast hash: Argon2 costs a tenth of a second and
+# 100 MiB per hash, and hundreds of fixtures would pay it for nothing. Every password the
+# product itself hashes (sign-up, password change, the upgrade on a successful sign-in) still
+# uses Argon2, which stays first in PASSWORD_HASHERS; tests/project/test_settings.py and
+# tests/accounts/test_signup.py check that.
+FIXTURE_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def pytest_configure(config):
@@ -50,6 +57,15 @@ def _fresh_cache():
     cache.clear()
 
 
+# pytest starts autouse fixtures in name order and ends them in reverse. Those that take
+# `settings` sort after _fresh_cache, so a test's own settings (a cache it points elsewhere)
+# are undone before _fresh_cache clears the suite's cache.
+@pytest.fixture(autouse=True)
+def _verify_fixture_passwords(settings):
+    """Let the cast's fast password hashes verify, after the product's own hashers."""
+    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, FIXTURE_HASHER]
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     """Serve static files unhashed: the suite runs without collectstatic, so there is no
@@ -62,8 +78,9 @@ def _plain_static_files(settings):
 
 
 def _user(django_user_model, username: str, **extra):
-    return django_user_model.objects.create_user(
-        username, f"{username}@example.org", PASSWORD, **extra
+    password = make_password(PASSWORD, hasher="md5")
+    return django_user_model.objects.create(
+        username=username, email=f"{username}@example.org", password=password, **extra
     )
 
 
@@ -84,7 +101,7 @@ def charlie(django_user_model):
 
 @pytest.fixture
 def olivia(django_user_model):
-    return django_user_model.objects.create_superuser("olivia", "olivia@example.org", PASSWORD)
+    return _user(django_user_model, "olivia", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture

@@ -43,11 +43,9 @@ def olivia_client(client, olivia):
 @pytest.fixture
 def staff_without_perms(django_user_model):
     """Staff may enter the admin, but without permissions sees no tokens."""
-    from tests.conftest import PASSWORD
+    from tests.conftest import _user
 
-    return django_user_model.objects.create_user(
-        "stan", "stan@example.org", PASSWORD, is_staff=True
-    )
+    return _user(django_user_model, "stan", is_staff=True)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The emails: token created, revoked by an operator, expiring soon. Plain text, no secret."""
 
+import socket
+
 import pytest
 from django.core import mail
 
@@ -104,9 +106,13 @@ def test_nobody_is_emailed_when_the_owner_has_no_address(
 def test_a_mail_server_that_is_down_does_not_lose_the_new_token(
     alice_client, settings, all_logs, django_capture_on_commit_callbacks
 ):
-    # Nothing listens on this port (in this helper's range): sending fails for real.
+    # Nothing listens on a port the system just handed out and took back: sending fails for
+    # real, and parallel runs never share the port.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 8699, 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     with django_capture_on_commit_callbacks(execute=True):
         r = _create_in_browser(alice_client)
     assert r.status_code == 302

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.conftest import PASSWORD
 from tests.project.conftest import tables_in
 from tests.redis_cache import subprocess_cache_env
 
@@ -126,9 +127,10 @@ def test_it_accepts_a_shared_cache(fresh_database_url, cache_url):
     assert result.returncode == 0, result.stderr
 
 
-def test_it_hashes_passwords_with_argon2_first(alice):
+def test_it_hashes_passwords_with_argon2_first(django_user_model):
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert alice.password.startswith("argon2$")
+    user = django_user_model.objects.create_user("zoe", "zoe@example.org", PASSWORD)
+    assert user.password.startswith("argon2$")
 
 
 def test_it_has_no_missing_migrations(db):
