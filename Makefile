@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format migrate superuser screenshots bench soak clean help
+.PHONY: run test lint format migrate superuser screenshots bench soak cluster clean help
 
 help:
 	@echo "make run     set up and serve Keystand on http://127.0.0.1:8000 (SQLite)"
@@ -57,6 +57,10 @@ bench: $(STAMP)
 soak: $(STAMP)
 	@echo "==> Soak and fault run against gunicorn on PostgreSQL (about 2 minutes)"
 	@$(BIN)/python soak/run.py
+
+cluster: $(STAMP)
+	@echo "==> Three gunicorn replicas behind HAProxy, with faults (about 4 minutes); results go to docs/scaling.md"
+	@$(BIN)/python -m cluster
 
 superuser: $(STAMP) .env
 	@$(BIN)/python manage.py createsuperuser
