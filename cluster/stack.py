@@ -191,6 +191,10 @@ frontend keystand
 
 backend replicas
     balance roundrobin
+    # A new server connection per request: a request sent after a replica died is then
+    # refused at connect and redispatched, never written into an idle connection that died
+    # with the replica (that race would fail requests that were not in flight at the kill).
+    http-reuse never
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost
     http-response set-header X-Served-By %[srv_name]
