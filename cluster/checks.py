@@ -24,7 +24,9 @@ def rate_count(rate: str) -> int:
 
 
 def _refused_sign_in(answer) -> bool:
-    return answer.status == 429 or "Too many failed sign-in attempts" in answer.text
+    """A locked sign-in: 429, or the form's "too many failed attempts" error (the wording
+    differs between Keystand's own form and allauth's)."""
+    return answer.status == 429 or "Too many failed" in answer.text
 
 
 def sign_in_limit(run) -> Check:

@@ -83,7 +83,7 @@ def write(path: Path, run, checks: list[Check], throughput: dict, command: str) 
         "## What a larger machine (or a cluster) would change",
         "",
         "- **Throughput grows with cores, not with replicas.** Each sync worker serves one "
-        "request at a time and is CPU-bound here (about a millisecond of Python per API call); "
+        "request at a time, and the work is CPU-bound Python (authentication, the ORM, JSON); "
         "on a host with 8 cores, 3 replicas × 5 workers would keep them busy, and in "
         "Kubernetes each replica brings its own CPU request, so 3 replicas should serve close "
         "to 3× one replica's figure until PostgreSQL or Redis becomes the limit.",
@@ -91,9 +91,10 @@ def write(path: Path, run, checks: list[Check], throughput: dict, command: str) 
         "`last_used_at` at most once a minute per token); the sessions of browser users live "
         "there too. `CONN_MAX_AGE=60` keeps one connection per worker, so replicas × workers "
         "must stay under `max_connections` (100 by default) or go through PgBouncer.",
-        "- **Redis is not the bottleneck**: two round trips per throttled request, "
-        "microseconds each. A managed Redis with a replica matters for availability; when it "
-        "is down, token requests keep working and only sign-in pauses (checked above).",
+        "- **Redis is unlikely to be the bottleneck**: a throttled request costs it three "
+        "small commands (add, incr, get), a tiny fraction of what one request costs the "
+        "Python side. A managed Redis with a replica matters for availability; when it is "
+        "down, token requests keep working and only sign-in pauses (checked above).",
         "- **The limits do not change with the number of replicas**: they are counted in "
         "Redis, which is what the checks above prove; adding replicas adds no budget to an "
         "attacker.",
@@ -106,10 +107,10 @@ def write(path: Path, run, checks: list[Check], throughput: dict, command: str) 
         '- A request "in flight" on the killed replica is one sent before the kill that '
         "HAProxy's log shows it forwarded to that replica: its answer may be lost, and the "
         "accounting allows for it (a create or delete whose answer never came).",
-        "- Throttles are DRF's: each request reads the history from Redis and writes it back, "
-        "so requests that arrive at the same moment on different replicas can both see the "
-        "same count. The checks send from several threads at once to measure that slack; the "
-        "issue allows 10 %.",
+        "- The throttle checks send from several threads at once through all three replicas: "
+        "a count lost between replicas would show as more requests let through than the "
+        "limit. (DRF's own throttles lost most of such a burst; Keystand's count each request "
+        "with one atomic Redis INCR, `access_tokens/throttling.py`.)",
         "- Sign-in is refused at the attempt after the limit, wherever the attempts land.",
         "",
     ]
