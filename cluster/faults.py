@@ -247,7 +247,7 @@ def kill_a_replica(run) -> tuple[list[Check], dict]:
         not other and len(answers) >= run.min_after,
         f"{len(answers)} requests; {len(in_flight)} failed in flight on {victim.name} "
         f"({dict(kinds)}); {len(other)} other failures"
-        + (f": {[(a.kind, a.status, a.error[:60]) for a in other[:5]]}" if other else ""),
+        + (f": {[_describe(a, killed_at, log) for a in other[:5]]}" if other else ""),
     )
     checks = [fault, failed, *_accounting(run, clients)]
     return checks, {

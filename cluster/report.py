@@ -110,7 +110,9 @@ def write(path: Path, run, checks: list[Check], throughput: dict, command: str) 
         "- The throttle checks send from several threads at once through all three replicas: "
         "a count lost between replicas would show as more requests let through than the "
         "limit. (DRF's own throttles lost most of such a burst; Keystand's count each request "
-        "with one atomic Redis INCR, `access_tokens/throttling.py`.)",
+        "with one atomic Redis INCR, `access_tokens/throttling.py`.) The sliding minute is "
+        "estimated from two fixed ones, so a burst that straddles the turn of a minute may get "
+        "a few percent more than the limit; the check allows the issue's 10 %.",
         "- Sign-in is refused at the attempt after the limit, wherever the attempts land.",
         "",
     ]

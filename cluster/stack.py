@@ -143,11 +143,25 @@ class Replica:
             return False
 
     def kill(self) -> None:
-        """SIGKILL the whole replica, master and workers, as a node failure would."""
+        """SIGKILL the whole replica, master and workers, as a node failure would.
+
+        `killed_at` is when its port refuses connections: until then a dying worker's socket
+        may still take a connection, so a request sent before that is one in flight.
+        """
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+        wait_for(self._refuses_connections, 10, f"{self.name}'s port to close")
         self.killed_at = time.time()
+
+    def _refuses_connections(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+        return False
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
