@@ -9,6 +9,7 @@ emailed) like any other. The digest is never shown and Django's own delete is sw
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,12 +22,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import scopes, services
+from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH
 
@@ -45,15 +48,32 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("expired", "Expired")]
+        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
 
     def queryset(self, request, queryset):
         now = _now()
         if self.value() == "active":
-            return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gte=now))
+            return queryset.active(now)
         if self.value() == "expired":
-            return queryset.filter(expires_at__lt=now)
+            return queryset.filter(revoked_at__isnull=True, expires_at__lt=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
         return queryset
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    title = "scope"
+    parameter_name = "scope"
+
+    def lookups(self, request, model_admin):
+        return scopes.choices()
+
+    def queryset(self, request, queryset):
+        name = self.value()
+        if name not in scopes.registry():
+            return queryset
+        # Stored space-separated: match the whole word (re.escape: a host's scope may hold ".").
+        return queryset.filter(scopes__regex=rf"(^| ){re.escape(name)}( |$)")
 
 
 class ExpiryWindowFilter(admin.SimpleListFilter):
@@ -112,14 +132,15 @@ class UsageFilter(admin.SimpleListFilter):
 
 
 def revoke_tokens(request: HttpRequest, tokens) -> int:
-    """Revoke each token through the service, as this operator. Return how many were."""
+    """Revoke each token (and what it made) through the service, as this operator. Return how
+    many of the given tokens were live before."""
     return sum(
-        services.delete_access_token(
+        services.revoke_access_token(
             token=token,
             actor=request.user,
-            request=request,
-            action=AccessTokenEvent.Action.REVOKED_BY_OPERATOR,
+            reason=AccessToken.RevokedReason.REVOKED_BY_OPERATOR,
             via=AccessTokenEvent.Via.ADMIN,
+            request=request,
         )
         for token in tokens
     )
@@ -149,6 +170,14 @@ def revoke_confirmation(
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "admin/access_tokens/revoke_confirmation.html", ctx)
+
+
+def _token_link(token: AccessToken | None, token_id) -> str:
+    """Link to a token's admin page by name and masked value; a purged one by its id."""
+    if token is None:
+        return format_html("<code>{}</code> (purged)", token_id)
+    url = reverse("admin:access_tokens_accesstoken_change", args=[token.pk])
+    return format_html('<a href="{}">{} ({})</a>', url, token.display_name, token.masked)
 
 
 def plural(count: int, word: str = "token") -> str:
@@ -187,12 +216,12 @@ class AccessTokenChangeForm(forms.ModelForm):
         elif old is not None and timezone.localdate(old) == day:
             expires_at = old  # the same day: keep the exact instant
         else:
-            expires_at = services.end_of_day(day)
+            expires_at = end_of_day(day)
         cleaned["expires_at"] = expires_at
         # Judge the original token, not self.instance, which the form has already changed.
         original = AccessToken.objects.get(pk=self.instance.pk)
         try:
-            cleaned["name"] = services.validate_token_update(
+            services.validate_token_update(
                 token=original, name=cleaned.get("name", ""), expires_at=expires_at
             )
         except ValidationError as error:
@@ -208,14 +237,14 @@ class AccessTokenAdmin(admin.ModelAdmin):
         "display_name",
         "user_link",
         "masked_token",
-        "scope",
+        "scopes",
         "created_at",
         "expires_at",
         "last_used_at",
         "status",
     ]
     list_display_links = ["display_name"]
-    list_filter = [StatusFilter, "scope", ExpiryWindowFilter, UsageFilter]
+    list_filter = [StatusFilter, ScopeFilter, ExpiryWindowFilter, UsageFilter]
     search_fields = ["user__username", "user__email", "name", "=last_four"]
     search_help_text = (
         "Search by username, email, token name or last four characters (kspat_…a1B2). "
@@ -232,27 +261,33 @@ class AccessTokenAdmin(admin.ModelAdmin):
                 "fields": [
                     "user_link",
                     "masked_token",
-                    "scope",
+                    "description",
+                    "scopes",
                     "status",
-                    "created_at",
+                    "created",
                     "last_used_at",
                     "last_used_ip",
                     "expiry_notified_at",
+                    "revocation",
                     "events_link",
                 ]
             },
         ),
+        ("Tokens made with this one", {"fields": ["made_tokens"]}),
     ]
     readonly_fields = [
         "user_link",
         "masked_token",
-        "scope",
+        "description",
+        "scopes",
         "status",
-        "created_at",
+        "created",
         "last_used_at",
         "last_used_ip",
         "expiry_notified_at",
+        "revocation",
         "events_link",
+        "made_tokens",
     ]
 
     @admin.display(description="name", ordering="name")
@@ -270,7 +305,63 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
     @admin.display(description="status")
     def status(self, token: AccessToken) -> str:
-        return "expired" if token.is_expired(_now()) else "active"
+        return token.state(_now())
+
+    @admin.display(description="created")
+    def created(self, token: AccessToken) -> str:
+        how = f"{localize(timezone.localtime(token.created_at))}, {token.get_created_via_display()}"
+        if token.rotated_from_id:
+            return format_html(
+                "{} — rotation of {}", how, _token_link(token.rotated_from, token.rotated_from_id)
+            )
+        if token.created_by_token_id:
+            return format_html(
+                "{} — made with token {}",
+                how,
+                _token_link(token.created_by_token, token.created_by_token_id),
+            )
+        return how
+
+    @admin.display(description="revoked")
+    def revocation(self, token: AccessToken) -> str:
+        if token.revoked_at is None:
+            return "—"
+        by = f" by {token.revoked_by.get_username()}" if token.revoked_by_id else ""
+        when = localize(timezone.localtime(token.revoked_at))
+        return f"{when}{by}: {token.get_revoked_reason_display()}"
+
+    @admin.display(description="tokens it made")
+    def made_tokens(self, token: AccessToken) -> str:
+        made = list(token.created_tokens.order_by("-created_at"))
+        if not made:
+            return "None: no token was created by an API request made with this one."
+        items = format_html_join(
+            "",
+            "<li>{} — {}, created {}</li>",
+            (
+                (_token_link(child, child.pk), child.state(_now()), localize(child.created_at))
+                for child in made
+            ),
+        )
+        return format_html("<ul class='made-tokens'>{}</ul>", items)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "revoked_by", "created_by_token", "rotated_from")
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.revoked_at is not None:
+            # A revoked token is a record; nothing about it changes any more.
+            return [(None, {"fields": ["name", "expires_at"]}), *self.fieldsets[1:]]
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.revoked_at is not None:
+            return [*self.readonly_fields, "name", "expires_at"]
+        return self.readonly_fields
 
     @admin.display(description="audit trail")
     def events_link(self, token: AccessToken) -> str:
@@ -281,6 +372,11 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.revoked_at is not None:
+            return False  # a revoked token is a record: view it, change nothing
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Revoking is the one way out (it audits and emails); Django's delete would do neither.
@@ -416,9 +512,8 @@ def _inspect(raw: str) -> dict:
     token = services.find_access_token(raw)
     if token is None:
         return {"verdict": "unknown"}
-    expired = token.is_expired(_now())
     return {
-        "verdict": "expired" if expired else "active",
+        "verdict": token.state(_now()),
         "token": token,
         "owner_inactive": not token.user.is_active,
     }

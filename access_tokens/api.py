@@ -8,36 +8,76 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import scopes as scope_registry
 from . import services
+from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .throttling import RevokeThrottle
 
-DEFAULT_LIFETIME_DAYS = 30
-
 
 class AccessTokenSerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(
+        source="scope_list",
+        child=serializers.CharField(),
+        help_text="What the token may do: names from the scope registry (api, read_api, …).",
+    )
+    scope = serializers.SerializerMethodField(
+        help_text="Deprecated: read_write for a token with api, read_only for read_api, else "
+        "null. Read `scopes` instead."
+    )
+    active = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
     expired = serializers.SerializerMethodField()
+    created_by_token = serializers.UUIDField(source="created_by_token_id", allow_null=True)
+    rotated_from = serializers.UUIDField(source="rotated_from_id", allow_null=True)
 
     class Meta:
         model = AccessToken
         fields = [
             "id",
             "name",
+            "description",
             "last_four",
+            "scopes",
             "scope",
             "created_at",
+            "created_via",
+            "created_by_token",
+            "rotated_from",
             "expires_at",
             "last_used_at",
+            "last_used_ip",
+            "active",
+            "state",
             "expired",
+            "revoked_at",
+            "revoked_reason",
         ]
         read_only_fields = fields
+
+    def get_scope(self, token: AccessToken) -> str | None:
+        granted = token.scope_list
+        if scope_registry.API in granted:
+            return "read_write"
+        return "read_only" if scope_registry.READ_API in granted else None
+
+    def get_active(self, token: AccessToken) -> bool:
+        return token.is_active()
+
+    def get_state(self, token: AccessToken) -> str:
+        return token.state()
 
     def get_expired(self, token: AccessToken) -> bool:
         return token.is_expired()
@@ -57,50 +97,99 @@ class ExpiresAtField(serializers.DateTimeField):
             except ValueError:
                 self.fail("invalid", format="YYYY-MM-DD")
             try:
-                end = services.end_of_day(day)
-                end.astimezone(dt.UTC)  # the database stores UTC: 9999-12-31 may not fit
+                return end_of_day(day)
             except OverflowError:
                 self.fail("overflow")
-            return end
         return super().to_internal_value(value)
+
+
+_EXPIRES_AT_HELP = (
+    "ISO 8601 date and time in the future (a bare date YYYY-MM-DD means the end of that day "
+    "in the server's time zone). null: never expires (unless the server caps lifetimes)."
+)
+
+
+def _field_error(error: DjangoValidationError, field: str) -> serializers.ValidationError:
+    return serializers.ValidationError(error.message_dict[field])
 
 
 class AccessTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, default="", trim_whitespace=True
+    )
     expires_at = ExpiresAtField(
         required=False,
         allow_null=True,
-        help_text=(
-            "ISO 8601 date and time in the future (a bare date YYYY-MM-DD means the end of "
-            "that day in the server's time zone). null: never expires (unless the server "
-            "caps lifetimes). Omitted: the end of the day 30 days from now."
-        ),
+        help_text=_EXPIRES_AT_HELP
+        + " Omitted: the end of the day 30 days from now (never beyond the token you call with).",
+    )
+    scopes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_empty=False,
+        help_text="Scope names (api, read_api, read_user, self_rotate, or the server's own). "
+        'Default: ["api"], but never wider than the token you call with.',
     )
     scope = serializers.ChoiceField(
-        choices=AccessToken.Scope.choices, default=AccessToken.Scope.READ_WRITE
+        choices=list(scope_registry.LEGACY_SCOPES),
+        required=False,
+        help_text="Deprecated: read_write means scopes [api], read_only means [read_api].",
     )
 
     def validate_name(self, name: str) -> str:
         try:
             return services.clean_token_name(name)
         except DjangoValidationError as e:
-            raise serializers.ValidationError(e.message_dict["name"]) from None
+            raise _field_error(e, "name") from None
+
+    def validate_description(self, description: str) -> str:
+        try:
+            return services.clean_token_description(description)
+        except DjangoValidationError as e:
+            raise _field_error(e, "description") from None
 
     def validate(self, attrs: dict) -> dict:
+        request = self.context["request"]
+        parent = services.acting_token(request)
+        legacy = attrs.pop("scope", None)
+        if legacy is not None:
+            if "scopes" in attrs and set(attrs["scopes"]) != set(
+                scope_registry.LEGACY_SCOPES[legacy]
+            ):
+                raise serializers.ValidationError(
+                    {"scope": "Send scopes or the deprecated scope, not both."}
+                )
+            attrs["scopes"] = list(scope_registry.LEGACY_SCOPES[legacy])
+        if "scopes" not in attrs:
+            attrs["scopes"] = parent.scope_list if parent is not None else [scope_registry.API]
         if "expires_at" not in attrs:
-            today = timezone.localdate()
-            attrs["expires_at"] = services.end_of_day(
-                today + dt.timedelta(days=DEFAULT_LIFETIME_DAYS)
-            )
+            attrs["expires_at"] = services.default_expiry_for(parent)
         try:
             services.validate_new_token(
-                user=self.context["request"].user,
+                user=request.user,
                 expires_at=attrs["expires_at"],
-                scope=attrs["scope"],
+                scopes=attrs["scopes"],
+                parent=parent,
             )
         except DjangoValidationError as e:
             raise serializers.ValidationError(_drf_errors(e)) from None
         return attrs
+
+
+class AccessTokenUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class RotateSerializer(serializers.Serializer):
+    expires_at = ExpiresAtField(
+        required=False,
+        allow_null=True,
+        help_text=_EXPIRES_AT_HELP
+        + " Omitted: as many days from today as the old token had from its creation, never "
+        "beyond the token you call with.",
+    )
 
 
 class AccessTokenCreatedSerializer(AccessTokenSerializer):
@@ -119,7 +208,7 @@ _ERROR_DESCRIPTIONS = {
     400: 'Invalid input: `detail` ("field: message") and, beside it, a list of messages for '
     "each invalid field (non_field_errors for the request as a whole).",
     401: "No credentials, or refused ones (malformed, unknown, expired). See WWW-Authenticate.",
-    403: "A read-only token on an unsafe method, or a session without a CSRF token.",
+    403: "A token whose scopes do not allow the request, or a session without a CSRF token.",
     404: "No such token among yours.",
     413: "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE.",
     429: "Throttled: try again after Retry-After seconds.",
@@ -142,15 +231,17 @@ def _drf_errors(error: DjangoValidationError) -> dict:
 
 
 class MeView(APIView):
+    required_scopes = [scope_registry.READ_USER]
+
     @extend_schema(
         summary="Who am I",
         responses={
             200: inline_serializer(
                 "Me",
                 {
-                    "id": serializers.IntegerField(),
+                    "id": serializers.CharField(),
                     "username": serializers.CharField(),
-                    "email": serializers.EmailField(),
+                    "email": serializers.CharField(),
                     "authenticated_by": serializers.ChoiceField(["access_token", "session"]),
                     "token": AccessTokenSerializer(allow_null=True),
                 },
@@ -165,11 +256,21 @@ class MeView(APIView):
             {
                 "id": user.pk,
                 "username": user.get_username(),
-                "email": user.email,
+                "email": getattr(user, "email", ""),
                 "authenticated_by": "access_token" if by_token else "session",
                 "token": AccessTokenSerializer(token).data if by_token else None,
             }
         )
+
+
+def _created(token: AccessToken, raw: str) -> Response:
+    """Answer 201 with the raw token: the one response that ever carries it."""
+    token.token = raw
+    data = AccessTokenCreatedSerializer(token).data
+    return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+_STATES = {"active", "inactive", "all"}
 
 
 class AccessTokenList(generics.ListCreateAPIView):
@@ -177,17 +278,33 @@ class AccessTokenList(generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return self.request.user.access_tokens.all()
+        tokens = self.request.user.access_tokens.retained()
+        state = self.request.query_params.get("state", "all")
+        if state not in _STATES:
+            raise serializers.ValidationError({"state": ["Choose active, inactive or all."]})
+        if state == "active":
+            return tokens.active()
+        if state == "inactive":
+            return tokens.inactive()
+        return tokens
 
     @extend_schema(
         summary="List your tokens, newest first",
-        responses={200: AccessTokenSerializer(many=True), **_errors(401, 429)},
+        description="Active tokens and those that stopped working in the last "
+        "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days. `?state=active` or `?state=inactive` "
+        "narrows the list.",
+        parameters=[
+            OpenApiParameter("state", str, enum=sorted(_STATES), description="Default: all.")
+        ],
+        responses={200: AccessTokenSerializer(many=True), **_errors(400, 401, 403, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Create a token",
+        description="When you call with a token, the new token can't outlive it or have "
+        "wider scopes, and is revoked with it.",
         request=AccessTokenCreateSerializer,
         responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 413, 429)},
     )
@@ -204,28 +321,54 @@ class AccessTokenList(generics.ListCreateAPIView):
         except DjangoValidationError as e:
             # Lost a race for the last slot under the limit.
             raise serializers.ValidationError(_drf_errors(e)) from None
-        token.token = raw
-        data = AccessTokenCreatedSerializer(token).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+        return _created(token, raw)
 
 
-class AccessTokenDetail(generics.RetrieveDestroyAPIView):
+class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = AccessTokenSerializer
     lookup_url_kwarg = "token_id"
+    http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         # Through the owner: anyone else's id is simply not found.
-        return self.request.user.access_tokens.all()
+        tokens = self.request.user.access_tokens.retained()
+        if self.request.method == "DELETE":
+            # A revoked token is a record now; there is nothing left to delete.
+            return tokens.filter(revoked_at__isnull=True)
+        return tokens
 
     @extend_schema(
         summary="Show one of your tokens",
-        responses={200: AccessTokenSerializer, **_errors(401, 404, 429)},
+        responses={200: AccessTokenSerializer, **_errors(401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Delete one of your tokens",
+        summary="Rename one of your tokens or change its description",
+        request=AccessTokenUpdateSerializer,
+        responses={200: AccessTokenSerializer, **_errors(400, 401, 403, 404, 429)},
+    )
+    def patch(self, request, *args, **kwargs):
+        token = self.get_object()
+        serializer = AccessTokenUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.update_access_token(
+                token=token,
+                actor=request.user,
+                request=request,
+                via=AccessTokenEvent.Via.API,
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(_drf_errors(e)) from None
+        return Response(AccessTokenSerializer(token).data)
+
+    @extend_schema(
+        summary="Delete (revoke) one of your tokens",
+        description="The token stops working at once, with every token made with it. It stays "
+        "listed as inactive for ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days.",
         responses={204: None, **_errors(401, 403, 404, 429)},
     )
     def delete(self, request, *args, **kwargs):
@@ -237,8 +380,89 @@ class AccessTokenDetail(generics.RetrieveDestroyAPIView):
         )
 
 
+def _rotate(request, token: AccessToken) -> Response:
+    serializer = RotateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    expires_at = serializer.validated_data.get("expires_at", services.KEEP)
+    try:
+        new, raw = services.rotate_access_token(
+            token=token,
+            actor=request.user,
+            via=AccessTokenEvent.Via.API,
+            expires_at=expires_at,
+            request=request,
+        )
+    except DjangoValidationError as e:
+        raise serializers.ValidationError(_drf_errors(e)) from None
+    return _created(new, raw)
+
+
+_ROTATE_DESCRIPTION = (
+    "Replace the token with a new secret that keeps its name, description and scopes. The old "
+    "token stops working in the same transaction; the new one is in `token`, this once."
+)
+
+
+class RotateView(generics.GenericAPIView):
+    lookup_url_kwarg = "token_id"
+
+    def get_queryset(self):
+        return self.request.user.access_tokens.retained()
+
+    @extend_schema(
+        summary="Rotate one of your tokens",
+        description=_ROTATE_DESCRIPTION,
+        request=RotateSerializer,
+        responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 404, 429)},
+    )
+    def post(self, request, token_id):
+        return _rotate(request, self.get_object())
+
+
+class SelfRotateView(APIView):
+    required_scopes = [scope_registry.SELF_ROTATE]
+
+    @extend_schema(
+        summary="Rotate the token you call with",
+        description=_ROTATE_DESCRIPTION
+        + " Needs a token with the self_rotate (or api) scope. The new token can't outlive "
+        "the old one.",
+        request=RotateSerializer,
+        responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 429)},
+    )
+    def post(self, request):
+        token = request.auth
+        if not isinstance(token, AccessToken):
+            raise exceptions.PermissionDenied(
+                "Only a request authenticated with a token can rotate itself."
+            )
+        return _rotate(request, token)
+
+
 class RevokeSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=1000, trim_whitespace=True)
+
+
+_REVOKED_HOW = {
+    AccessToken.RevokedReason.DELETED: "deleted by its owner",
+    AccessToken.RevokedReason.REVOKED_BY_OPERATOR: "revoked by an operator",
+    AccessToken.RevokedReason.REVOKED_BY_VALUE: "reported as leaked",
+    AccessToken.RevokedReason.ROTATED: "replaced by rotation",
+    AccessToken.RevokedReason.PARENT_REVOKED: "revoked with the token that created it",
+}
+
+
+def _revoke_answer(result: services.RevokeByValueResult) -> str:
+    """Say what became of the token without saying whose it is."""
+    token = result.token
+    if result.outcome == "revoked":
+        return "That token was live and has been revoked."
+    if token is not None and token.revoked_at is not None:
+        when = timezone.localtime(token.revoked_at).strftime("%Y-%m-%d %H:%M %Z")
+        return f"That token was already revoked: {_REVOKED_HOW[token.revoked_reason]} on {when}."
+    if token is not None:
+        return "That token has already expired; it no longer works."
+    return "If that was a live token, it has been revoked."
 
 
 class RevokeView(APIView):
@@ -251,8 +475,9 @@ class RevokeView(APIView):
     @extend_schema(
         summary="Revoke a token by its value",
         description=(
-            "Anyone holding a token can revoke it. The answer is always 202, whether or not "
-            "the token existed, so it tells nothing about which tokens are live."
+            "Anyone holding a token can revoke it. The answer is always 202 and never says "
+            "whose the token is; it says whether it was live, already revoked (when, and how) "
+            "or expired, which only the holder of the token can ask."
         ),
         request=RevokeSerializer,
         responses={
@@ -264,11 +489,10 @@ class RevokeView(APIView):
     def post(self, request):
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.revoke_access_token_by_value(serializer.validated_data["token"], request=request)
-        return Response(
-            {"detail": "If that was a live token, it has been revoked."},
-            status=status.HTTP_202_ACCEPTED,
+        result = services.revoke_access_token_by_value(
+            serializer.validated_data["token"], request=request
         )
+        return Response({"detail": _revoke_answer(result)}, status=status.HTTP_202_ACCEPTED)
 
 
 class RequestTooLarge(exceptions.APIException):

@@ -7,8 +7,18 @@ urlpatterns = [
     path("access-tokens/", api.AccessTokenList.as_view(), name="api-access-tokens"),
     path("access-tokens/revoke/", api.RevokeView.as_view(), name="api-access-tokens-revoke"),
     path(
+        "access-tokens/self/rotate/",
+        api.SelfRotateView.as_view(),
+        name="api-access-tokens-self-rotate",
+    ),
+    path(
         "access-tokens/<uuid:token_id>/",
         api.AccessTokenDetail.as_view(),
         name="api-access-token",
+    ),
+    path(
+        "access-tokens/<uuid:token_id>/rotate/",
+        api.RotateView.as_view(),
+        name="api-access-token-rotate",
     ),
 ]

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import services
+from . import scopes, services
 from .conf import token_settings
+from .expiry import end_of_day
 from .models import AccessToken
 from .token_format import TOKEN_IN_TEXT_RE
 
@@ -26,6 +27,17 @@ def new_form_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+class DescribedCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes whose description is tied to each box (aria-describedby), so a screen reader
+    reads "api, checkbox, Full access to the API…" and the label stays the scope's name."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if option["attrs"].get("id"):
+            option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_help"
+        return option
+
+
 class AccessTokenForm(forms.Form):
     """Create a personal access token for one user.
 
@@ -40,6 +52,13 @@ class AccessTokenForm(forms.Form):
         help_text="What's this token for? Optional, up to 100 characters.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. CI deploy", "autocomplete": "off"}),
     )
+    description = forms.CharField(
+        required=False,
+        strip=True,
+        max_length=1000,
+        help_text="Where it is used, who to ask about it. Optional.",
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "off"}),
+    )
     expiration = forms.ChoiceField(
         label="Expiration",
         widget=forms.Select(attrs={"aria-describedby": "id_expiration_helptext"}),
@@ -49,11 +68,10 @@ class AccessTokenForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    scope = forms.ChoiceField(
-        label="Access",
-        choices=AccessToken.Scope.choices,
-        initial=AccessToken.Scope.READ_WRITE,
-        widget=forms.RadioSelect,
+    scopes = forms.MultipleChoiceField(
+        label="Scopes",
+        widget=DescribedCheckboxes,
+        error_messages={"required": "Select at least one scope."},
     )
     nonce = forms.CharField(
         widget=forms.HiddenInput,
@@ -75,6 +93,8 @@ class AccessTokenForm(forms.Form):
         if self.offers_never:
             choices.append(("never", "No expiration"))
         self.fields["expiration"].choices = choices
+        self.scope_descriptions = {s.name: s.description for s in scopes.registry().values()}
+        self.fields["scopes"].choices = scopes.choices()
         self.fields["expiration"].initial = "30" if cap is None or cap >= 30 else choices[0][0]
         self.fields["expires_on"].widget.attrs["min"] = self.today.isoformat()
         if cap is not None:
@@ -87,16 +107,32 @@ class AccessTokenForm(forms.Form):
             raise ValidationError("This form is out of date. Please try again.")
         return nonce
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
-        if TOKEN_IN_TEXT_RE.search(name):
+    def _forget_pasted_token(self, field: str) -> None:
+        if TOKEN_IN_TEXT_RE.search(self.cleaned_data[field]):
             # Refused below; and the page must not echo the secret back into the field.
             self.data = self.data.copy()
-            self.data[self.add_prefix("name")] = ""
+            self.data[self.add_prefix(field)] = ""
+
+    def clean_name(self) -> str:
+        self._forget_pasted_token("name")
         try:
-            return services.clean_token_name(name)
+            return services.clean_token_name(self.cleaned_data["name"])
         except ValidationError as e:
             raise ValidationError(e.message_dict["name"]) from None
+
+    def clean_description(self) -> str:
+        self._forget_pasted_token("description")
+        try:
+            return services.clean_token_description(self.cleaned_data["description"])
+        except ValidationError as e:
+            raise ValidationError(e.message_dict["description"]) from None
+
+    def scope_options(self) -> list[dict]:
+        """Return each scope checkbox with its description, for the template."""
+        return [
+            {"widget": box, "description": self.scope_descriptions.get(box.data["value"], "")}
+            for box in self["scopes"]
+        ]
 
     def renew_nonce(self) -> None:
         """Give a bound form whose nonce was refused a new one, so the next submit can pass."""
@@ -119,13 +155,19 @@ class AccessTokenForm(forms.Form):
             if day < self.today:
                 self.add_error("expires_on", "Choose today or a later date.")
                 return data
-            expires_at = services.end_of_day(day)
+            try:
+                expires_at = end_of_day(day)
+            except OverflowError:
+                self.add_error("expires_on", "That date is too far in the future.")
+                return data
         else:
-            expires_at = services.end_of_day(self.today + dt.timedelta(days=int(choice)))
+            expires_at = end_of_day(self.today + dt.timedelta(days=int(choice)))
         data["expires_at"] = expires_at
+        if "scopes" not in data:
+            return data
         try:
             services.validate_new_token(
-                user=self.user, expires_at=expires_at, scope=data.get("scope", "")
+                user=self.user, expires_at=expires_at, scopes=data["scopes"]
             )
         except ValidationError as e:
             for field, messages in e.message_dict.items():
@@ -138,8 +180,9 @@ class AccessTokenForm(forms.Form):
         return services.create_access_token(
             user=self.user,
             name=self.cleaned_data["name"],
+            description=self.cleaned_data["description"],
             expires_at=self.cleaned_data["expires_at"],
-            scope=self.cleaned_data["scope"],
+            scopes=self.cleaned_data["scopes"],
             request=request,
             form_nonce=self.cleaned_data["nonce"],
         )

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -5,22 +6,85 @@ from django.db import models
 from django.utils import timezone
 
 
-class AccessToken(models.Model):
-    """A personal access token. Only the SHA-256 digest of the secret is kept."""
+class Via(models.TextChoices):
+    """The way in through which a token was created or changed."""
 
-    class Scope(models.TextChoices):
-        READ_WRITE = "read_write", "Read & write"
-        READ_ONLY = "read_only", "Read-only"
+    WEB = "web", "Web"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    COMMAND_LINE = "command_line", "Command line"
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Tokens that work: not revoked, not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gte=now)
+        )
+
+    def retained(self, now=None):
+        """Tokens still shown to their owner: active, or inactive for less than
+        ACCESS_TOKEN_INACTIVE_RETENTION_DAYS (what purge_inactive_tokens leaves)."""
+        from .conf import token_settings
+
+        now = now or timezone.now()
+        cutoff = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
+        return self.exclude(revoked_at__lt=cutoff).exclude(expires_at__lt=cutoff)
+
+    def inactive(self, now=None):
+        """Tokens that stopped working: revoked or expired."""
+        now = now or timezone.now()
+        return self.filter(models.Q(revoked_at__isnull=False) | models.Q(expires_at__lt=now))
+
+
+class AccessToken(models.Model):
+    """A personal access token. Only the SHA-256 digest of the secret is kept.
+
+    A token stops working when it expires or is revoked; its row stays (inactive) for
+    ACCESS_TOKEN_INACTIVE_RETENTION_DAYS so its owner can see what happened, then is purged.
+    """
+
+    Via = Via
+
+    class RevokedReason(models.TextChoices):
+        DELETED = "deleted", "Deleted by its owner"
+        REVOKED_BY_OPERATOR = "revoked_by_operator", "Revoked by an operator"
+        REVOKED_BY_VALUE = "revoked_by_value", "Reported as leaked"
+        ROTATED = "rotated", "Replaced by rotation"
+        PARENT_REVOKED = "parent_revoked", "Revoked with the token that created it"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
     )
     name = models.CharField(max_length=100, blank=True)
+    description = models.TextField(max_length=1000, blank=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     last_four = models.CharField(max_length=4, editable=False)
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ_WRITE)
+    # Names from the scope registry (scopes.py), space-separated and sorted, as OAuth writes
+    # a scope; kept in one column so the token check stays one query with nothing to join.
+    scopes = models.CharField(max_length=255, default="api")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_via = models.CharField(max_length=16, choices=Via.choices, default=Via.WEB)
+    # The token an API request authenticated with when it created this one: this token may
+    # not outlive it or reach further, and is revoked with it.
+    created_by_token = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_tokens",
+        editable=False,
+    )
+    rotated_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rotated_to",
+        editable=False,
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
@@ -29,6 +93,20 @@ class AccessToken(models.Model):
     # The create form's one-time nonce: a double-submitted form hits this unique index
     # instead of creating a second token. Not secret; NULL for API and command-line tokens.
     form_nonce = models.CharField(max_length=32, null=True, unique=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    revoked_reason = models.CharField(
+        max_length=32, choices=RevokedReason.choices, blank=True, editable=False
+    )
+
+    objects = AccessTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -46,10 +124,38 @@ class AccessToken(models.Model):
     def masked(self) -> str:
         return f"kspat_…{self.last_four}"
 
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
     def is_expired(self, now=None) -> bool:
         if self.expires_at is None:
             return False
         return (now or timezone.now()) > self.expires_at
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_active(self, now=None) -> bool:
+        return not self.is_revoked and not self.is_expired(now)
+
+    def state(self, now=None) -> str:
+        """Return "active", "expired" or "revoked" (a revoked token that has also expired is
+        revoked: that is what stopped it)."""
+        if self.is_revoked:
+            return "revoked"
+        return "expired" if self.is_expired(now) else "active"
+
+    def inactive_since(self):
+        """Return when the token stopped working, or None while it works."""
+        if self.revoked_at is not None:
+            if self.expires_at is not None and self.expires_at < self.revoked_at:
+                return self.expires_at
+            return self.revoked_at
+        if self.is_expired():
+            return self.expires_at
+        return None
 
 
 class AccessTokenEvent(models.Model):
@@ -61,14 +167,12 @@ class AccessTokenEvent(models.Model):
         DELETED = "deleted", "Deleted by owner"
         REVOKED_BY_OPERATOR = "revoked_by_operator", "Revoked by an operator"
         REVOKED_BY_VALUE = "revoked_by_value", "Revoked by value"
-        UPDATED = "updated", "Changed by an operator"
+        REVOKED_WITH_PARENT = "revoked_with_parent", "Revoked with the token that created it"
+        ROTATED = "rotated", "Rotated"
+        UPDATED = "updated", "Changed"
         EXPIRY_NOTIFIED = "expiry_notified", "Owner told of expiry"
 
-    class Via(models.TextChoices):
-        WEB = "web", "Web"
-        API = "api", "API"
-        ADMIN = "admin", "Admin"
-        COMMAND_LINE = "command_line", "Command line"
+    Via = Via
 
     action = models.CharField(max_length=32, choices=Action.choices)
     via = models.CharField(max_length=16, choices=Via.choices, default=Via.WEB)

@@ -60,7 +60,7 @@ def _describe(token: AccessToken) -> dict:
     return {
         "name": plain(token.display_name),
         "masked": token.masked,
-        "scope": token.get_scope_display(),
+        "scopes": ", ".join(token.scope_list),
         "expires": (
             timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M %Z")
             if token.expires_at
@@ -94,7 +94,11 @@ def send_token_revoked_by_operator(
     token: AccessToken, *, request: HttpRequest | None = None
 ) -> bool:
     """Tell the owner an operator revoked one of their tokens, so a broken script is explained."""
-    ctx = {"token": _describe(token), "url": tokens_page_url(request)}
+    ctx = {
+        "token": _describe(token),
+        "revoked_with": [_describe(t) for t in getattr(token, "revoked_with", [])],
+        "url": tokens_page_url(request),
+    }
     return _send(token.user, "An operator revoked one of your access tokens", "revoked.txt", ctx)
 
 
@@ -130,6 +134,7 @@ def notify_expiring_tokens(
         .filter(
             expires_at__gt=now,
             expires_at__lte=now + within,
+            revoked_at__isnull=True,
             expiry_notified_at__isnull=True,
             user__is_active=True,
         )

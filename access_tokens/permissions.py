@@ -1,15 +1,29 @@
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
+from . import scopes
 from .models import AccessToken
 
 
 class TokenScopePermission(BasePermission):
-    """Let a read-only token use safe methods only. Sessions and read-write tokens pass."""
+    """Let a token through only with a scope the view accepts for this method (scopes.py).
+    Browser sessions act with everything their user can do, as before."""
 
-    message = "This token is read-only."
+    message = "This token's scopes do not allow this request."
 
     def has_permission(self, request, view) -> bool:
         token = request.auth
-        if isinstance(token, AccessToken) and token.scope == AccessToken.Scope.READ_ONLY:
-            return request.method in SAFE_METHODS
-        return True
+        if not isinstance(token, AccessToken):
+            return True
+        if request.method.lower() not in getattr(view, "http_method_names", ()) or not hasattr(
+            view, request.method.lower()
+        ):
+            # No such method here: let the view answer 405, which is the truth, not 403.
+            return True
+        needed = scopes.required_for(view, request.method)
+        if scopes.expand(token.scope_list) & needed:
+            return True
+        self.message = (
+            f"This token's scopes ({', '.join(token.scope_list)}) do not allow this request: "
+            f"it needs {' or '.join(scopes.granting(needed))}."
+        )
+        return False

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -20,8 +22,16 @@ from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .audit import COMMAND_LINE_ACTOR, record_event  # noqa: F401  (part of this API)
+from . import scopes as scope_registry
+from .audit import COMMAND_LINE_ACTOR, acting_token, record_event  # noqa: F401  (this API)
 from .conf import token_settings
+from .expiry import (  # noqa: F401  (the expiry helpers are part of this API)
+    default_expiry,
+    end_of_day,
+    end_of_day_in,
+    latest_allowed_expiry,
+    same_lifetime_from_today,
+)
 from .models import AccessToken, AccessTokenEvent
 from .token_format import (  # noqa: F401  (the format helpers are part of this API)
     PREFIX,
@@ -63,6 +73,10 @@ class UnknownToken(TokenError):
 
 class ExpiredToken(TokenError):
     message = "Token has expired."
+
+
+class RevokedToken(TokenError):
+    message = "Token has been revoked."
 
 
 class InactiveOwner(TokenError):
@@ -143,6 +157,8 @@ def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessTok
     token = _token_by_digest(token_digest(raw))
     if token is None:
         raise UnknownToken
+    if token.revoked_at is not None:
+        raise RevokedToken
     if token.is_expired(now or _now()):
         raise ExpiredToken
     if not token.user.is_active:
@@ -170,30 +186,12 @@ def record_access_token_use(
 # --- Rules for new tokens ---------------------------------------------------------------------
 
 
-def end_of_day(day: dt.date) -> dt.datetime:
-    """Return the last instant of `day` in the server's TIME_ZONE: a token chosen to expire
-    on a day works through that whole day and is refused from the first instant after."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
-
-
-def latest_allowed_expiry(now: dt.datetime | None = None) -> dt.datetime | None:
-    """Return the latest expiry ACCESS_TOKEN_MAX_LIFETIME_DAYS allows, or None for no cap."""
-    days = token_settings.MAX_LIFETIME_DAYS
-    if days is None:
-        return None
-    return end_of_day(timezone.localdate(now or _now()) + dt.timedelta(days=days))
-
-
 def clean_token_name(name: str) -> str:
     """Return the name with surrounding space removed; refuse what no one can see or type."""
     name = (name or "").strip()
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
         raise ValidationError({"name": "A name can't contain control characters."})
-    if TOKEN_IN_TEXT_RE.search(name):
-        # A pasted token would sit in plain text, defeating digest-only storage.
-        raise ValidationError(
-            {"name": "That looks like an access token. Never put a token in its name."}
-        )
+    _refuse_pasted_token(name, "name", "its name")
     max_length = AccessToken._meta.get_field("name").max_length
     if len(name) > max_length:
         raise ValidationError(
@@ -202,41 +200,141 @@ def clean_token_name(name: str) -> str:
     return name
 
 
+def clean_token_description(description: str) -> str:
+    """Return the description trimmed; line breaks are fine, other control characters not."""
+    description = (description or "").strip().replace("\r\n", "\n")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch != "\n" for ch in description):
+        raise ValidationError({"description": "A description can't contain control characters."})
+    _refuse_pasted_token(description, "description", "its description")
+    max_length = AccessToken._meta.get_field("description").max_length
+    if len(description) > max_length:
+        raise ValidationError(
+            {
+                "description": f"Keep the description to {max_length} characters or fewer "
+                f"(it has {len(description)})."
+            }
+        )
+    return description
+
+
+def _refuse_pasted_token(text: str, field: str, where: str) -> None:
+    if TOKEN_IN_TEXT_RE.search(text):
+        # A pasted token would sit in plain text, defeating digest-only storage.
+        raise ValidationError(
+            {field: f"That looks like an access token. Never put a token in {where}."}
+        )
+
+
+def clean_scopes(names: Iterable[str]) -> str:
+    """Return the scopes as stored, or raise a ValidationError keyed by "scopes"."""
+    names = list(names)
+    if not names:
+        raise ValidationError({"scopes": "Select at least one scope."})
+    unknown = scope_registry.unknown(names)
+    if unknown:
+        known = ", ".join(scope_registry.registry())
+        raise ValidationError(
+            {"scopes": f"Unknown scope {', '.join(unknown)}. Choose from: {known}."}
+        )
+    return scope_registry.normalise(names)
+
+
+def _describe_expiry(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+
+
+def _expiry_errors(
+    expires_at: dt.datetime | None, *, now: dt.datetime, caps: list[AccessToken]
+) -> str | None:
+    """Return why `expires_at` is not allowed, or None: in the future, within the server's
+    lifetime cap, and no later than any token it is made with."""
+    if expires_at is not None and expires_at <= now:
+        return "The expiry must be in the future."
+    latest = latest_allowed_expiry(now)
+    if latest is not None and (expires_at is None or expires_at > latest):
+        days = token_settings.MAX_LIFETIME_DAYS
+        return f"Tokens on this server must expire within {days} days."
+    for cap in caps:
+        if cap.expires_at is not None and (expires_at is None or expires_at > cap.expires_at):
+            return (
+                f"A token made with token {cap.masked} can't outlive it: choose an expiry on "
+                f"or before {_describe_expiry(cap.expires_at)}."
+            )
+    return None
+
+
+def _scope_errors(scopes: str, caps: list[AccessToken]) -> str | None:
+    for cap in caps:
+        wider = scope_registry.uncovered(cap.scope_list, scopes.split())
+        if wider:
+            return (
+                f"A token made with token {cap.masked} can't have wider access than it: it "
+                f"has {', '.join(cap.scope_list)}, so it can't grant {', '.join(wider)}."
+            )
+    return None
+
+
+def _caps(parent: AccessToken | None, *inherited: AccessToken | None) -> list[AccessToken]:
+    """Return the live tokens a new token must stay within."""
+    return [t for t in (parent, *inherited) if t is not None and t.revoked_at is None]
+
+
+def count_active_tokens(user: AbstractBaseUser, *, now: dt.datetime | None = None) -> int:
+    return AccessToken.objects.filter(user=user).active(now or _now()).count()
+
+
 def validate_new_token(
     *,
     user: AbstractBaseUser,
     expires_at: dt.datetime | None,
-    scope: str,
+    scopes: Iterable[str],
+    parent: AccessToken | None = None,
     now: dt.datetime | None = None,
-) -> None:
-    """Check the expiry, scope and per-user limit for a token about to be created.
+) -> str:
+    """Check the expiry, scopes and per-user limit for a token about to be created, and the
+    token it is made with, if any. Return the scopes as stored.
 
-    Raise a ValidationError keyed by field ("expires_at", "scope", or "__all__").
+    Raise a ValidationError keyed by field ("expires_at", "scopes", or "__all__").
     """
     now = now or _now()
     errors: dict[str, str] = {}
-    if scope not in AccessToken.Scope.values:
-        errors["scope"] = "Choose read_write or read_only."
-    latest = latest_allowed_expiry(now)
-    if expires_at is not None and expires_at <= now:
-        errors["expires_at"] = "The expiry must be in the future."
-    elif latest is not None and (expires_at is None or expires_at > latest):
-        days = token_settings.MAX_LIFETIME_DAYS
-        errors["expires_at"] = f"Tokens on this server must expire within {days} days."
+    caps = _caps(parent)
+    try:
+        stored = clean_scopes(scopes)
+    except ValidationError as error:
+        errors.update({k: v[0] for k, v in error.message_dict.items()})
+        stored = ""
+    else:
+        wider = _scope_errors(stored, caps)
+        if wider:
+            errors["scopes"] = wider
+    expiry_error = _expiry_errors(expires_at, now=now, caps=caps)
+    if expiry_error:
+        errors["expires_at"] = expiry_error
     limit = token_settings.MAX_PER_USER
-    if AccessToken.objects.filter(user=user).count() >= limit:
+    if count_active_tokens(user, now=now) >= limit:
         errors["__all__"] = (
-            f"You have reached the limit of {limit} tokens. Delete one you no longer need."
+            f"You have reached the limit of {limit} active tokens. Delete one you no longer need."
         )
     if errors:
         raise ValidationError(errors)
+    return stored
+
+
+def default_expiry_for(parent: AccessToken | None, *, now: dt.datetime | None = None):
+    """Return the expiry of a new token whose creator chose none: the default lifetime, cut
+    to the life of the token it is made with."""
+    expires_at = default_expiry(now=now)
+    if parent is not None and parent.expires_at is not None:
+        expires_at = min(expires_at, parent.expires_at)
+    return expires_at
 
 
 # --- Writes -----------------------------------------------------------------------------------
 
 
 def _email_created(token: AccessToken, *, via: str, request: HttpRequest | None) -> None:
-    from . import notifications  # imported late: notifications uses this module
+    from . import notifications  # imported late: notifications imports the models' users
 
     notifications.send_token_created(token, via=via, request=request)
 
@@ -247,13 +345,30 @@ def _email_revoked(token: AccessToken, *, request: HttpRequest | None) -> None:
     notifications.send_token_revoked_by_operator(token, request=request)
 
 
+def _mail_after_commit(send, token: AccessToken, **kwargs) -> None:
+    transaction.on_commit(lambda: send(token, **kwargs), robust=True)
+
+
+def _lock_owner(user: AbstractBaseUser) -> None:
+    """Lock the owner's row, so concurrent creates for one user count one after another."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+@sensitive_variables("raw")
+def _insert_token(**fields) -> tuple[AccessToken, str]:
+    raw = generate_token()
+    token = AccessToken.objects.create(digest=token_digest(raw), last_four=raw[-4:], **fields)
+    return token, raw
+
+
 @sensitive_variables("raw")
 def create_access_token(
     *,
     user: AbstractBaseUser,
     name: str = "",
+    description: str = "",
     expires_at: dt.datetime | None = None,
-    scope: str = AccessToken.Scope.READ_WRITE,
+    scopes: Iterable[str] = (scope_registry.API,),
     request: HttpRequest | None = None,
     actor: AbstractBaseUser | None = None,
     via: str = AccessTokenEvent.Via.WEB,
@@ -261,20 +376,24 @@ def create_access_token(
 ) -> tuple[AccessToken, str]:
     """Create a token and return it with its raw value, which exists nowhere else.
 
-    The owner's row is locked for the count, so concurrent creates cannot pass the limit.
+    When the request authenticated with a token, that token is the new one's parent: the new
+    token may not outlive it or reach further, and is revoked with it. The owner's row is
+    locked for the count, so concurrent creates cannot pass the limit.
     """
     name = clean_token_name(name)
+    description = clean_token_description(description)
+    parent = acting_token(request)
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        validate_new_token(user=user, expires_at=expires_at, scope=scope)
-        raw = generate_token()
-        token = AccessToken.objects.create(
+        _lock_owner(user)
+        stored = validate_new_token(user=user, expires_at=expires_at, scopes=scopes, parent=parent)
+        token, raw = _insert_token(
             user=user,
             name=name,
-            digest=token_digest(raw),
-            last_four=raw[-4:],
-            scope=scope,
+            description=description,
+            scopes=stored,
             expires_at=expires_at,
+            created_via=via,
+            created_by_token=parent,
             form_nonce=form_nonce,
         )
         record_event(
@@ -285,10 +404,83 @@ def create_access_token(
             request=request,
         )
         if token_settings.CREATION_EMAIL:
-            transaction.on_commit(
-                lambda: _email_created(token, via=via, request=request), robust=True
-            )
+            _mail_after_commit(_email_created, token, via=via, request=request)
     return token, raw
+
+
+_REVOKE_ACTIONS = {
+    AccessToken.RevokedReason.DELETED: AccessTokenEvent.Action.DELETED,
+    AccessToken.RevokedReason.REVOKED_BY_OPERATOR: AccessTokenEvent.Action.REVOKED_BY_OPERATOR,
+    AccessToken.RevokedReason.REVOKED_BY_VALUE: AccessTokenEvent.Action.REVOKED_BY_VALUE,
+    AccessToken.RevokedReason.PARENT_REVOKED: AccessTokenEvent.Action.REVOKED_WITH_PARENT,
+}
+
+
+def _mark_revoked(
+    token: AccessToken, *, actor: AbstractBaseUser | None, reason: str, now: dt.datetime
+) -> bool:
+    """Revoke the row if it is still unrevoked; the condition makes two concurrent revokes
+    (or a revoke racing a rotation) record one revocation, not two."""
+    done = AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=actor, revoked_reason=reason
+    )
+    if done:
+        token.revoked_at, token.revoked_by, token.revoked_reason = now, actor, reason
+    return bool(done)
+
+
+def revoke_access_token(
+    *,
+    token: AccessToken,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    via: str,
+    request: HttpRequest | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Revoke a token, and every token made with it, and audit each. Return False if it was
+    revoked already.
+
+    The row stays (inactive) so its owner sees what happened; nothing caches tokens, so the
+    very next request anywhere is refused.
+    """
+    now = now or _now()
+    with transaction.atomic():
+        if not _mark_revoked(token, actor=actor, reason=reason, now=now):
+            return False
+        record_event(
+            action=_REVOKE_ACTIONS[reason], token=token, actor=actor, via=via, request=request
+        )
+        revoked_with = _revoke_descendants(token, actor=actor, via=via, request=request, now=now)
+        if reason == AccessToken.RevokedReason.REVOKED_BY_OPERATOR:
+            token.revoked_with = revoked_with
+            _mail_after_commit(_email_revoked, token, request=request)
+    return True
+
+
+def _revoke_descendants(
+    parent: AccessToken, *, actor, via: str, request, now: dt.datetime
+) -> list[AccessToken]:
+    revoked = []
+    pending = [parent]
+    while pending:
+        current = pending.pop()
+        children = AccessToken.objects.filter(created_by_token=current, revoked_at__isnull=True)
+        for child in children.select_related("user"):
+            if _mark_revoked(
+                child, actor=actor, reason=AccessToken.RevokedReason.PARENT_REVOKED, now=now
+            ):
+                record_event(
+                    action=AccessTokenEvent.Action.REVOKED_WITH_PARENT,
+                    token=child,
+                    actor=actor,
+                    via=via,
+                    request=request,
+                    detail=f"made with {current.masked} ({current.pk})",
+                )
+                revoked.append(child)
+                pending.append(child)
+    return revoked
 
 
 def delete_access_token(
@@ -296,78 +488,172 @@ def delete_access_token(
     token: AccessToken,
     actor: AbstractBaseUser | None,
     request: HttpRequest | None = None,
-    action: str = AccessTokenEvent.Action.DELETED,
     via: str = AccessTokenEvent.Via.WEB,
 ) -> bool:
-    """Delete a token for good and audit it. Return False if it was already gone.
+    """Revoke a token at its owner's request (the trash icon, DELETE in the API)."""
+    return revoke_access_token(
+        token=token,
+        actor=actor,
+        reason=AccessToken.RevokedReason.DELETED,
+        via=via,
+        request=request,
+    )
 
-    There is no cache in front of tokens, so the very next request anywhere is refused.
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()  # "leave this as it is", where None is a value (no expiry)
+
+
+@sensitive_variables("raw")
+def rotate_access_token(
+    *,
+    token: AccessToken,
+    actor: AbstractBaseUser | None,
+    via: str,
+    expires_at: dt.datetime | None | _Keep = KEEP,
+    request: HttpRequest | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[AccessToken, str]:
+    """Replace a token with a new secret and return the new token with its raw value.
+
+    The new token keeps the name, description and scopes; by default it gets as many days
+    from today as the old one had (never beyond the token the request acts with, nor the one
+    the old token was made with). The old one is revoked in the same transaction, and the
+    tokens it made now belong to the new one.
     """
+    now = now or _now()
+    acting = acting_token(request)
+    creator = token.created_by_token if token.created_by_token_id else None
+    caps = _caps(acting, creator)
+    if isinstance(expires_at, _Keep):
+        expires_at = same_lifetime_from_today(token.created_at, token.expires_at, now=now)
+        latest = latest_allowed_expiry(now)
+        bounds = [latest] + [cap.expires_at for cap in caps]
+        for bound in bounds:
+            if bound is not None and (expires_at is None or expires_at > bound):
+                expires_at = bound
+    errors = {}
+    expiry_error = _expiry_errors(expires_at, now=now, caps=caps)
+    if expiry_error:
+        errors["expires_at"] = expiry_error
+    scope_error = _scope_errors(token.scopes, [c for c in caps if c.pk != token.pk])
+    if scope_error:
+        errors["scopes"] = scope_error
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
-        deleted, _ = AccessToken.objects.filter(pk=token.pk).delete()
-        if not deleted:
-            return False
-        record_event(action=action, token=token, actor=actor, via=via, request=request)
-        if action == AccessTokenEvent.Action.REVOKED_BY_OPERATOR:
-            transaction.on_commit(lambda: _email_revoked(token, request=request), robust=True)
-    return True
-
-
-def _describe_expiry(value: dt.datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else "never"
+        rotated = AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+        if not rotated.update(
+            revoked_at=now, revoked_by=actor, revoked_reason=AccessToken.RevokedReason.ROTATED
+        ):
+            raise ValidationError(
+                {"__all__": "Only an active token can be rotated: this one is revoked or expired."}
+            )
+        token.revoked_at, token.revoked_by = now, actor
+        token.revoked_reason = AccessToken.RevokedReason.ROTATED
+        new, raw = _insert_token(
+            user=token.user,
+            name=token.name,
+            description=token.description,
+            scopes=token.scopes,
+            expires_at=expires_at,
+            created_via=via,
+            created_by_token=creator,
+            rotated_from=token,
+        )
+        token.created_tokens.filter(revoked_at__isnull=True).update(created_by_token=new)
+        record_event(
+            action=AccessTokenEvent.Action.ROTATED,
+            token=token,
+            actor=actor,
+            via=via,
+            request=request,
+            detail=f"replaced by {new.masked} ({new.pk})",
+        )
+        record_event(
+            action=AccessTokenEvent.Action.CREATED,
+            token=new,
+            actor=actor,
+            via=via,
+            request=request,
+            detail=f"rotation of {token.masked} ({token.pk})",
+        )
+        if token_settings.CREATION_EMAIL:
+            _mail_after_commit(_email_created, new, via=via, request=request)
+    return new, raw
 
 
 def validate_token_update(
-    *, token: AccessToken, name: str, expires_at: dt.datetime | None, now=None
-) -> str:
-    """Return the cleaned name for an operator's edit, or raise a ValidationError keyed by
-    "name" or "expires_at". An unchanged expiry is not judged again."""
-    name = clean_token_name(name)
-    if expires_at != token.expires_at:
+    *,
+    token: AccessToken,
+    name: str | _Keep = KEEP,
+    description: str | _Keep = KEEP,
+    expires_at: dt.datetime | None | _Keep = KEEP,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Return the cleaned changes for a token's edit, or raise a ValidationError keyed by
+    field. An unchanged expiry is not judged again; an inactive token can't be changed."""
+    if token.revoked_at is not None:
+        raise ValidationError({"__all__": "A revoked token can't be changed."})
+    changes: dict = {}
+    if not isinstance(name, _Keep):
+        name = clean_token_name(name)
+        if name != token.name:
+            changes["name"] = name
+    if not isinstance(description, _Keep):
+        description = clean_token_description(description)
+        if description != token.description:
+            changes["description"] = description
+    if not isinstance(expires_at, _Keep) and expires_at != token.expires_at:
         now = now or _now()
-        latest = latest_allowed_expiry(now)
-        if expires_at is not None and expires_at <= now:
-            raise ValidationError(
-                {"expires_at": "The expiry must be in the future. To stop a token now, revoke it."}
-            )
-        if latest is not None and (expires_at is None or expires_at > latest):
-            days = token_settings.MAX_LIFETIME_DAYS
-            raise ValidationError(
-                {"expires_at": f"Tokens on this server must expire within {days} days."}
-            )
-    return name
+        error = _expiry_errors(expires_at, now=now, caps=_caps(token.created_by_token))
+        if error:
+            if expires_at is not None and expires_at <= now:
+                error += " To stop a token now, revoke it."
+            raise ValidationError({"expires_at": error})
+        changes["expires_at"] = expires_at
+    return changes
 
 
 def update_access_token(
     *,
     token: AccessToken,
     actor: AbstractBaseUser | None,
-    name: str,
-    expires_at: dt.datetime | None,
+    name: str | _Keep = KEEP,
+    description: str | _Keep = KEEP,
+    expires_at: dt.datetime | None | _Keep = KEEP,
     request: HttpRequest | None = None,
     via: str = AccessTokenEvent.Via.ADMIN,
 ) -> str:
-    """Change a token's name or expiry, the only things about it that may change, and audit
-    what changed. Return that description, or "" when nothing did.
+    """Change a token's name, description or expiry, the only things about it that may
+    change, and audit what changed. Return that description, or "" when nothing did.
 
     A new expiry clears expiry_notified_at, so the owner hears about the new date too.
     """
-    name = validate_token_update(token=token, name=name, expires_at=expires_at)
-    changes = {}
-    details = []
-    if name != token.name:
-        changes["name"] = name
-        details.append(f"name {token.name!r} -> {name!r}")
-    if expires_at != token.expires_at:
-        changes["expires_at"] = expires_at
-        changes["expiry_notified_at"] = None
-        details.append(
-            f"expiry {_describe_expiry(token.expires_at)} -> {_describe_expiry(expires_at)}"
-        )
+    changes = validate_token_update(
+        token=token, name=name, description=description, expires_at=expires_at
+    )
     if not changes:
         return ""
+    details = []
+    if "name" in changes:
+        details.append(f"name {token.name!r} -> {changes['name']!r}")
+    if "description" in changes:
+        details.append("description changed")
+    if "expires_at" in changes:
+        changes["expiry_notified_at"] = None
+        details.append(
+            f"expiry {_describe_expiry(token.expires_at)} -> "
+            f"{_describe_expiry(changes['expires_at'])}"
+        )
     with transaction.atomic():
-        if not AccessToken.objects.filter(pk=token.pk).update(**changes):
+        if not AccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(**changes):
             return ""
         for field, value in changes.items():
             setattr(token, field, value)
@@ -383,16 +669,41 @@ def update_access_token(
     return detail
 
 
+@dataclass(frozen=True)
+class RevokeByValueResult:
+    """What the revoke endpoint found: "revoked" now, "already" inactive, or "unknown"."""
+
+    outcome: str
+    token: AccessToken | None = None
+
+
 @sensitive_variables("raw")
-def revoke_access_token_by_value(raw: str, *, request: HttpRequest | None = None) -> bool:
-    """Delete the token with this raw value, if there is one. Return whether one was."""
+def revoke_access_token_by_value(
+    raw: str, *, request: HttpRequest | None = None
+) -> RevokeByValueResult:
+    """Revoke the token with this raw value, if there is a live one, and say what was found."""
     token = find_access_token(raw)
     if token is None:
-        return False
-    return delete_access_token(
+        return RevokeByValueResult("unknown")
+    if token.revoked_at is None and revoke_access_token(
         token=token,
         actor=None,
-        request=request,
-        action=AccessTokenEvent.Action.REVOKED_BY_VALUE,
+        reason=AccessToken.RevokedReason.REVOKED_BY_VALUE,
         via=AccessTokenEvent.Via.API,
-    )
+        request=request,
+    ):
+        return RevokeByValueResult("revoked", token)
+    token.refresh_from_db()
+    return RevokeByValueResult("already", token)
+
+
+def purge_inactive_tokens(*, now: dt.datetime | None = None, dry_run: bool = False) -> int:
+    """Delete tokens inactive for longer than ACCESS_TOKEN_INACTIVE_RETENTION_DAYS. Return how
+    many. The audit trail keeps their history; the digest of a purged token is forgotten."""
+    now = now or _now()
+    cutoff = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
+    stale = AccessToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff))
+    if dry_run:
+        return stale.count()
+    deleted, per_model = stale.delete()
+    return per_model.get(AccessToken._meta.label, 0)

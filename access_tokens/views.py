@@ -9,13 +9,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import services
+from . import flash, services
 from .forms import AccessTokenForm, is_form_nonce, new_form_nonce
 from .models import AccessToken
 
-# Session key of the one-time display. Server-side session data (the database), never the
-# messages cookie: the raw token must not travel in a cookie.
-NEW_TOKEN_SESSION_KEY = "access_tokens:new"
 SOON_DAYS = 7
 
 
@@ -35,23 +32,56 @@ def _already_created(request: HttpRequest, nonce: str) -> bool:
     return is_form_nonce(nonce) and (request.user.access_tokens.filter(form_nonce=nonce).exists())
 
 
-@sensitive_variables("flash")
+def _duration(seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return "1 second" if seconds == 1 else f"{seconds} seconds"
+
+
+def _new_token(request: HttpRequest, tokens: list[AccessToken]) -> AccessToken | None:
+    """Return the token created just before this page, with its raw value, once.
+
+    Taking it out of the session is what makes a reload show it no more. A HEAD request (a
+    link checker, say) renders no body, so it must not use up the display.
+    """
+    if request.method != "GET":
+        return None
+    pending = flash.take(request.session)
+    if pending is None:
+        return None
+    token = next((t for t in tokens if str(t.pk) == pending.token_id and t.is_active()), None)
+    if token is None:
+        return None
+    if pending.expired:
+        messages.warning(
+            request,
+            f"Your new token “{pending.name}” can no longer be shown: it waited more than "
+            f"{_duration(services.token_settings.NEW_TOKEN_DISPLAY_SECONDS)} to be "
+            "displayed. If you did not copy it, delete it and create another.",
+        )
+        return None
+    token.raw = pending.raw
+    return token
+
+
+@sensitive_variables("pending")
 @require_safe
 @never_cache
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     now, today = timezone.now(), timezone.localdate()
-    tokens = list(request.user.access_tokens.all())
-    new_token = None
-    # Shown once: popping it from the session is what makes a reload show it no more. A HEAD
-    # request (a link checker, say) renders no body, so it must not use up the display.
-    flash = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
-    if flash is not None:
-        new_token = next((t for t in tokens if str(t.pk) == flash["id"]), None)
-        if new_token is not None:
-            new_token.raw = flash["token"]
-    rows = [{"token": t, "expiry": _expiry(t, now, today)} for t in tokens]
-    ctx = {"rows": rows, "new_token": new_token}
+    tokens = list(request.user.access_tokens.retained(now))
+    new_token = _new_token(request, tokens)
+    rows = [{"token": t, "expiry": _expiry(t, now, today)} for t in tokens if t.is_active(now)]
+    inactive = [t for t in tokens if not t.is_active(now)]
+    inactive.sort(key=lambda t: t.inactive_since(), reverse=True)
+    ctx = {
+        "rows": rows,
+        "inactive": inactive,
+        "new_token": new_token,
+        "retention_days": services.token_settings.INACTIVE_RETENTION_DAYS,
+    }
     return render(request, "access_tokens/index.html", ctx)
 
 
@@ -78,7 +108,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 # Another request took the last free place between the check and the save.
                 form.add_error(None, e.messages)
             else:
-                request.session[NEW_TOKEN_SESSION_KEY] = {"id": str(token.pk), "token": raw}
+                flash.stash(request.session, token, raw)
                 return redirect("access_tokens:list")
         if "nonce" in form.errors or form.non_field_errors():
             form.renew_nonce()
@@ -91,7 +121,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def delete(request: HttpRequest, token_id) -> HttpResponse:
-    token = get_object_or_404(AccessToken, pk=token_id, user=request.user)
+    token = get_object_or_404(AccessToken, pk=token_id, user=request.user, revoked_at__isnull=True)
     if request.method == "POST":
         services.delete_access_token(token=token, actor=request.user, request=request)
         messages.success(request, f"Token {token.display_name} deleted.")

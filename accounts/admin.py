@@ -8,7 +8,8 @@ their tokens through it first, so even that leaves a line in the audit trail per
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.db.models.functions import Now
 
 from access_tokens.admin import plural, revoke_confirmation, revoke_tokens
 from access_tokens.models import AccessToken
@@ -23,7 +24,7 @@ class AccessTokenInline(admin.TabularInline):
     fields = [
         "display_name",
         "masked_token",
-        "scope",
+        "scopes",
         "created_at",
         "expires_at",
         "last_used_at",
@@ -44,7 +45,7 @@ class AccessTokenInline(admin.TabularInline):
 
     @admin.display(description="status")
     def status(self, token: AccessToken) -> str:
-        return "expired" if token.is_expired() else "active"
+        return token.state()
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -66,9 +67,12 @@ class UserAdmin(DjangoUserAdmin):
     actions = ["revoke_all_tokens"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_token_count=Count("access_tokens"))
+        live = Q(access_tokens__revoked_at__isnull=True) & (
+            Q(access_tokens__expires_at__isnull=True) | Q(access_tokens__expires_at__gte=Now())
+        )
+        return super().get_queryset(request).annotate(_token_count=Count("access_tokens", live))
 
-    @admin.display(description="tokens", ordering="_token_count")
+    @admin.display(description="active tokens", ordering="_token_count")
     def token_count(self, user) -> int:
         return user._token_count
 
@@ -78,7 +82,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Revoke all tokens of selected users", permissions=["revoke"])
     def revoke_all_tokens(self, request, queryset):
         tokens = list(
-            AccessToken.objects.filter(user__in=queryset)
+            AccessToken.objects.filter(user__in=queryset, revoked_at__isnull=True)
             .select_related("user")
             .order_by("user__username", "-created_at")
         )

@@ -245,9 +245,21 @@ ACCESS_TOKEN_MAX_PER_USER = env.int("ACCESS_TOKEN_MAX_PER_USER", default=100)
 ACCESS_TOKEN_MAX_LIFETIME_DAYS = env.int("ACCESS_TOKEN_MAX_LIFETIME_DAYS", default=None)
 ACCESS_TOKEN_LAST_USED_INTERVAL = env.int("ACCESS_TOKEN_LAST_USED_INTERVAL", default=60)
 ACCESS_TOKEN_CREATION_EMAIL = env.bool("ACCESS_TOKEN_CREATION_EMAIL", default=True)
+ACCESS_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("ACCESS_TOKEN_DEFAULT_LIFETIME_DAYS", default=30)
+ACCESS_TOKEN_INACTIVE_RETENTION_DAYS = env.int("ACCESS_TOKEN_INACTIVE_RETENTION_DAYS", default=30)
+ACCESS_TOKEN_NEW_TOKEN_DISPLAY_SECONDS = env.int(
+    "ACCESS_TOKEN_NEW_TOKEN_DISPLAY_SECONDS", default=600
+)
 for _name in ("ACCESS_TOKEN_MAX_PER_USER", "ACCESS_TOKEN_LAST_USED_INTERVAL"):
     if globals()[_name] < 0:
         raise ImproperlyConfigured(f"{_name} must not be negative.")
+for _name in (
+    "ACCESS_TOKEN_DEFAULT_LIFETIME_DAYS",
+    "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS",
+    "ACCESS_TOKEN_NEW_TOKEN_DISPLAY_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 if ACCESS_TOKEN_MAX_LIFETIME_DAYS is not None and ACCESS_TOKEN_MAX_LIFETIME_DAYS < 1:
     raise ImproperlyConfigured("ACCESS_TOKEN_MAX_LIFETIME_DAYS must be at least 1 when set.")
 

@@ -238,13 +238,19 @@ def recovery_check(records: list[Record], outage: Outage) -> Check:
 def token_checks(states: list[ClientState], records: list[Record], dump: str) -> list[Check]:
     existing = db_rows(dump, "access_tokens_accesstoken")
     events = db_rows(dump, "access_tokens_accesstokenevent")
-    existing_ids = {row["id"] for row in existing}
+    # A deleted token keeps its row (inactive, revoked_at set) until it is purged.
+    existing_ids = {row["id"] for row in existing if row.get("revoked_at") is None}
     deleted_events: dict[str, list[dict]] = collections.defaultdict(list)
     created_events: collections.Counter = collections.Counter()
     for e in events:
         if e["action"] == "created":
             created_events[e["token_id"]] += 1
-        elif e["action"] in ("deleted", "revoked_by_operator", "revoked_by_value"):
+        elif e["action"] in (
+            "deleted",
+            "revoked_by_operator",
+            "revoked_by_value",
+            "revoked_with_parent",
+        ):
             deleted_events[e["token_id"]].append(e)
 
     # Every token a client saw created is listed, or was deleted by that client.

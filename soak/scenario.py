@@ -207,7 +207,7 @@ class Client(threading.Thread):
             "csrfmiddlewaretoken": csrf,
             "name": self.rng.choice(HOSTILE_NAMES),
             "expiration": self.rng.choice(["7", "30", "90", "never"]),
-            "scope": "read_write",
+            "scopes": "api",
             "nonce": nonce,
         }
         if not double:

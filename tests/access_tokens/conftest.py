@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 
+from access_tokens import flash
 from access_tokens.forms import new_form_nonce
 
 LIST_URL = "/settings/access-tokens/"
@@ -20,16 +21,24 @@ def delete_url(token_or_id) -> str:
 
 
 def form_data(**overrides) -> dict:
-    """Return what the create form posts by default: 30 days, read & write, a fresh nonce."""
+    """Return what the create form posts by default: 30 days, scope api, a fresh nonce."""
     data = {
         "name": "CI deploy",
+        "description": "",
         "expiration": "30",
         "expires_on": "",
-        "scope": "read_write",
+        "scopes": ["api"],
         "nonce": new_form_nonce(),
     }
     data.update(overrides)
     return data
+
+
+def pending_token(client) -> str | None:
+    """Return the raw token waiting in the client's session for the one-time display, read
+    with the server's key (the session itself holds it only sealed). Leaves it waiting."""
+    pending = flash.take(client.session)
+    return pending.raw if pending is not None else None
 
 
 def today() -> dt.date:

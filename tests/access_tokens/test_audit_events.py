@@ -1,7 +1,10 @@
 """Every create and delete writes an AccessTokenEvent, in the same transaction as the change."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from access_tokens import services
 from access_tokens.models import AccessToken, AccessTokenEvent
@@ -35,7 +38,8 @@ def test_it_records_a_delete_from_the_web(alice, alice_client, make_token):
     assert event.actor == alice and event.owner == alice
     assert event.via == "web"
     assert event.ip == "127.0.0.1"
-    # The trail outlives the token.
+    # The trail outlives the token, after its inactive record is purged too.
+    services.purge_inactive_tokens(now=timezone.now() + dt.timedelta(days=31))
     assert not AccessToken.objects.exists()
     assert AccessTokenEvent.objects.filter(token_id=token.pk).count() == 2
 

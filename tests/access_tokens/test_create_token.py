@@ -51,10 +51,12 @@ def test_it_shows_the_form(alice_client):
     assert '<option value="never">No expiration</option>' in body
     assert '<option value="30" selected>' in body
     assert "Tokens without an expiration date stay valid until you delete them." in body
-    assert "<legend>Access</legend>" in body
-    assert re.search(r'type="radio" name="scope" value="read_write"[^>]*checked', body)
-    assert 'type="radio" name="scope" value="read_only"' in body
-    assert "Read &amp; write" in body and "Read-only" in body
+    assert "<legend>Scopes</legend>" in body
+    for scope in ("api", "read_api", "read_user", "self_rotate"):
+        # Each scope is a checkbox, none ticked for the user: access is a choice, as on GitLab.
+        box = re.search(rf'<input type="checkbox" name="scopes" value="{scope}"[^>]*>', body)
+        assert box and "checked" not in box.group(0)
+    assert "Read-only access to the API: GET, HEAD and OPTIONS requests only." in body
     assert "(UTC)" in body
     assert 'aria-describedby="id_expiration_helptext"' in body
     assert '<p class="help" id="id_expiration_helptext">' in body
@@ -94,7 +96,7 @@ def test_it_creates_a_token_for_each_preset(alice, alice_client, days):
     token = alice.access_tokens.get()
     assert token.name == f"{days} days"
     assert token.expires_at == end_of_local_day(today() + dt.timedelta(days=days))
-    assert token.scope == "read_write"
+    assert token.scope_list == ["api"]
 
 
 def test_it_creates_a_token_that_never_expires(alice, alice_client):
@@ -103,10 +105,17 @@ def test_it_creates_a_token_that_never_expires(alice, alice_client):
     assert alice.access_tokens.get().expires_at is None
 
 
-def test_it_creates_a_read_only_token(alice, alice_client):
-    response = alice_client.post(NEW_URL, form_data(scope="read_only"))
+def test_it_creates_a_token_with_the_scopes_ticked(alice, alice_client):
+    response = alice_client.post(NEW_URL, form_data(scopes=["read_user", "read_api"]))
     assert response.status_code == 302
-    assert alice.access_tokens.get().scope == "read_only"
+    assert alice.access_tokens.get().scope_list == ["read_api", "read_user"]
+
+
+def test_it_asks_for_at_least_one_scope(alice, alice_client):
+    response = alice_client.post(NEW_URL, form_data(scopes=[]))
+    assert response.status_code == 200
+    assert _errors_of(response, "scopes") == ["Select at least one scope."]
+    assert not AccessToken.objects.exists()
 
 
 def test_it_creates_a_token_for_a_custom_date(alice, alice_client):
@@ -206,9 +215,9 @@ def test_it_refuses_a_token_as_a_name(alice, alice_client):
 
 
 def test_it_refuses_an_unknown_scope_or_expiration(alice_client):
-    response = alice_client.post(NEW_URL, form_data(scope="admin", expiration="1000"))
+    response = alice_client.post(NEW_URL, form_data(scopes=["admin"], expiration="1000"))
     _assert_refused(response)
-    assert _errors_of(response, "scope")
+    assert _errors_of(response, "scopes")
     assert _errors_of(response, "expiration")
 
 
@@ -219,10 +228,32 @@ def test_it_refuses_more_tokens_than_the_limit(settings, alice, alice_client, ma
     response = alice_client.post(NEW_URL, form_data())
     assert response.status_code == 200
     errors = response.context["form"].non_field_errors()
-    assert errors == ["You have reached the limit of 2 tokens. Delete one you no longer need."]
+    assert errors == [
+        "You have reached the limit of 2 active tokens. Delete one you no longer need."
+    ]
     assert shows(response, errors[0])
     assert alice.access_tokens.count() == 2
     assert AccessTokenEvent.objects.filter(action="created").count() == 2
+
+
+def test_it_counts_only_active_tokens_toward_the_limit(settings, alice, alice_client, make_token):
+    settings.ACCESS_TOKEN_MAX_PER_USER = 2
+    deleted, _ = make_token(alice)
+    services.delete_access_token(token=deleted, actor=alice)
+    expired, _ = make_token(alice)
+    AccessToken.objects.filter(pk=expired.pk).update(expires_at=services._now())
+    make_token(alice)
+    assert alice_client.post(NEW_URL, form_data()).status_code == 302
+    assert alice_client.post(NEW_URL, form_data()).status_code == 200
+    assert alice.access_tokens.active().count() == 2
+
+
+def test_it_keeps_a_description(alice, alice_client):
+    response = alice_client.post(
+        NEW_URL, form_data(description="  Deploys the docs site.\r\nAsk Bob.  ")
+    )
+    assert response.status_code == 302
+    assert alice.access_tokens.get().description == "Deploys the docs site.\nAsk Bob."
 
 
 def test_it_counts_the_limit_per_user(settings, alice, bob, alice_client, make_token):
@@ -283,11 +314,12 @@ def test_it_offers_a_custom_date_first_when_the_cap_is_below_a_week(settings, al
 
 def test_it_keeps_what_was_typed_after_an_error(alice_client):
     response = alice_client.post(
-        NEW_URL, form_data(name="x" * 101, expiration="60", scope="read_only")
+        NEW_URL, form_data(name="x" * 101, expiration="60", scopes=["read_api"])
     )
     body = text(response)
     assert '<option value="60" selected>' in body
-    assert re.search(r'value="read_only"[^>]*checked', body)
+    assert re.search(r'value="read_api"[^>]*checked', body)
+    assert not re.search(r'value="api"[^>]*checked', body)
 
 
 def test_it_refuses_a_missing_nonce_visibly_and_lets_the_user_try_again(alice, alice_client):

@@ -38,11 +38,16 @@ def test_it_deletes_on_post_and_says_so(alice_client, token_and_raw, api_client)
     response = alice_client.post(delete_url(token))
     assert response.status_code == 302
     assert response["Location"] == LIST_URL
-    assert not AccessToken.objects.filter(pk=token.pk).exists()
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoked_reason == "deleted"
+    assert token.revoked_by == token.user
 
     response = alice_client.get(LIST_URL)
     assert shows(response, "Token Old laptop deleted.")
-    assert shows(response, "No personal access tokens yet")
+    # It moves to the inactive tokens, where its owner can still see what became of it.
+    assert shows(response, "No active tokens")
+    assert [t.pk for t in response.context["inactive"]] == [token.pk]
+    assert response.context["rows"] == []
     # The message is shown once.
     assert not shows(alice_client.get(LIST_URL), "Token Old laptop deleted.")
     # And the token is refused on the very next request.
@@ -59,7 +64,7 @@ def test_it_names_an_unnamed_token_in_the_message(alice, alice_client, make_toke
 def test_it_deletes_only_the_chosen_token(alice, alice_client, make_token, token_and_raw):
     keep, _ = make_token(alice, name="Keep me")
     alice_client.post(delete_url(token_and_raw[0]))
-    assert list(alice.access_tokens.all()) == [keep]
+    assert list(alice.access_tokens.active()) == [keep]
 
 
 @pytest.mark.parametrize("outsider", ["bob", "charlie"])

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def _rows(response) -> list[str]:
     body = text(response)
-    tbody = re.search(r"<tbody>(.*)</tbody>", body, re.S).group(1)
+    table = re.search(r'<table class="tokens" id="active-tokens">(.*?)</table>', body, re.S)
+    tbody = re.search(r"<tbody>(.*)</tbody>", table.group(1), re.S).group(1)
     return re.findall(r"<tr[^>]*>(.*?)</tr>", tbody, re.S)
 
 
@@ -75,19 +76,19 @@ def test_it_shows_name_masked_token_access_and_dates(alice, alice_client, make_t
     assert name == "CI deploy"
     assert masked == f"kspat_…{raw[-4:]}"
     assert raw not in row and raw[6:49] not in row
-    assert access == "Read & write"
+    assert access == "api"
     assert created == timezone.localtime(token.created_at).strftime("%b %-d, %Y")
     on = today() + dt.timedelta(days=30)
     assert expires == f"{on:%b} {on.day}, {on.year}"
     assert last_used == "Never"
 
 
-def test_it_shows_unnamed_and_read_only_tokens(alice, alice_client, make_token):
-    make_token(alice, name="", scope="read_only")
+def test_it_shows_unnamed_tokens_and_every_scope(alice, alice_client, make_token):
+    make_token(alice, name="", scopes=["read_user", "read_api"])
     [row] = _rows(alice_client.get(LIST_URL))
     cells = _cells(row)
     assert cells[0] == "Unnamed token"
-    assert cells[2] == "Read-only"
+    assert cells[2] == "read_api read_user"
     assert 'aria-label="Delete token Unnamed token"' in row
 
 
@@ -98,14 +99,39 @@ def test_it_warns_about_a_token_that_never_expires(alice, alice_client, make_tok
     assert re.search(r'<span class="badge warn"[^>]*>Never</span>', row)
 
 
-def test_it_marks_an_expired_token(alice, alice_client, make_token):
+def test_it_moves_an_expired_token_to_the_inactive_list(alice, alice_client, make_token):
     token, _ = make_token(alice, name="Old", expires_at=services.end_of_day(today()))
     past = timezone.now() - dt.timedelta(days=2)
     AccessToken.objects.filter(pk=token.pk).update(expires_at=past)
-    [row] = _rows(alice_client.get(LIST_URL))
+    response = alice_client.get(LIST_URL)
+    assert response.context["rows"] == []
+    assert shows(response, "No active tokens")
+    body = text(response)
+    inactive = re.search(r'<section class="inactive-tokens".*?</section>', body, re.S).group(0)
+    [row] = re.findall(r"<tr>(.*?)</tr>", inactive.split("<tbody>")[1], re.S)
     assert '<span class="badge danger">Expired</span>' in row
-    on = timezone.localdate(past)
-    assert _cells(row)[4] == f"Expired {on:%b} {on.day}, {on.year}"
+    assert _cells(row)[0] == "Old"
+    assert _cells(row)[4] == "Expired 2 days ago"
+    # Not a link to delete it: it already stopped working.
+    assert "delete" not in row
+
+
+def test_it_shows_a_deleted_token_as_inactive_until_it_is_purged(
+    settings, alice, alice_client, make_token
+):
+    token, _ = make_token(alice, name="Gone")
+    services.delete_access_token(token=token, actor=alice)
+    response = alice_client.get(LIST_URL)
+    assert [t.pk for t in response.context["inactive"]] == [token.pk]
+    assert "Deleted by its owner" in text(response)
+    assert shows(response, "revoked in the last 30 days")
+    # Past the retention period it is no longer listed, even before the purge runs.
+    AccessToken.objects.filter(pk=token.pk).update(
+        revoked_at=timezone.now() - dt.timedelta(days=31)
+    )
+    response = alice_client.get(LIST_URL)
+    assert response.context["inactive"] == []
+    assert shows(response, "No personal access tokens yet")
 
 
 def test_it_counts_down_the_last_seven_days(alice, alice_client):

@@ -5,8 +5,11 @@ import pytest
 
 @pytest.fixture
 def alice_token(alice, make_token):
-    """alice's read-write token called "laptop": (AccessToken, raw)."""
-    return make_token(alice, name="laptop")
+    """alice's token called "laptop", scope api, that never expires: (AccessToken, raw).
+
+    Never expiring, so that tokens the tests create with it are not capped by its lifetime
+    (tests/api/test_tokens_made_with_tokens.py covers that cap)."""
+    return make_token(alice, name="laptop", expires_at=None)
 
 
 @pytest.fixture

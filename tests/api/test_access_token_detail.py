@@ -30,7 +30,7 @@ def test_it_deletes_a_token_which_then_stops_working(api_client, alice, alice_to
     )
     assert r.status_code == 204
     assert r.content == b""
-    assert list(alice.access_tokens.all()) == [token]
+    assert list(alice.access_tokens.active()) == [token]
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {other_raw}")
     assert r.status_code == 401
     event = AccessTokenEvent.objects.get(token_id=other.id, action="deleted")
@@ -46,7 +46,7 @@ def test_a_token_can_delete_itself(api_client, alice, alice_token):
     token, raw = alice_token
     r = api_client.delete(f"/api/v1/access-tokens/{token.id}/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 204
-    assert alice.access_tokens.count() == 0
+    assert alice.access_tokens.active().count() == 0
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 401
 
@@ -73,14 +73,22 @@ def test_it_says_not_found_for_an_unknown_id(api_client, alice_token):
         assert r.json() == NOT_FOUND
 
 
-def test_it_says_not_found_for_a_deleted_id(api_client, alice, alice_token, make_token):
+def test_it_shows_a_deleted_token_as_inactive_and_will_not_delete_it_twice(
+    api_client, alice, alice_token, make_token
+):
     _token, raw = alice_token
     other, _ = make_token(alice)
     url = f"/api/v1/access-tokens/{other.id}/"
     assert api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
+    r = api_client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+    assert r.json()["active"] is False
+    assert r.json()["state"] == "revoked"
+    assert r.json()["revoked_reason"] == "deleted"
     r = api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 404
     assert r.json() == NOT_FOUND
+    assert AccessTokenEvent.objects.filter(token_id=other.id, action="deleted").count() == 1
 
 
 def test_it_says_not_found_for_an_id_that_is_not_a_uuid(api_client, alice_token):
@@ -90,17 +98,49 @@ def test_it_says_not_found_for_an_id_that_is_not_a_uuid(api_client, alice_token)
     assert r.json() == NOT_FOUND
 
 
-def test_it_refuses_put_and_patch(api_client, alice_token):
+def test_it_refuses_put(api_client, alice_token):
     token, raw = alice_token
-    for method in ("put", "patch"):
-        r = getattr(api_client, method)(
-            f"/api/v1/access-tokens/{token.id}/",
-            {"name": "x"},
-            format="json",
-            HTTP_AUTHORIZATION=f"Bearer {raw}",
-        )
-        assert r.status_code == 405
-        assert r.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+    r = api_client.put(
+        f"/api/v1/access-tokens/{token.id}/",
+        {"name": "x"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert r.status_code == 405
+    assert r.json() == {"detail": 'Method "PUT" not allowed.'}
+
+
+def test_it_renames_a_token_and_changes_its_description(api_client, alice, alice_token):
+    token, raw = alice_token
+    r = api_client.patch(
+        f"/api/v1/access-tokens/{token.id}/",
+        {"name": " deploy bot ", "description": "Runs the nightly deploy."},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert r.status_code == 200
+    assert r.json()["name"] == "deploy bot"
+    assert r.json()["description"] == "Runs the nightly deploy."
+    token.refresh_from_db()
+    assert (token.name, token.description) == ("deploy bot", "Runs the nightly deploy.")
+    event = AccessTokenEvent.objects.get(action="updated")
+    assert event.detail == "name 'laptop' -> 'deploy bot'; description changed"
+    assert (event.via, event.actor, event.actor_token_id) == ("api", alice, token.id)
+
+
+def test_it_refuses_a_bad_rename_and_changes_nothing(api_client, alice_token):
+    token, raw = alice_token
+    r = api_client.patch(
+        f"/api/v1/access-tokens/{token.id}/",
+        {"name": "x" * 101, "description": "fine"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert r.status_code == 400
+    assert r.json()["name"] == ["Ensure this field has no more than 100 characters."]
+    token.refresh_from_db()
+    assert (token.name, token.description) == ("laptop", "")
+    assert not AccessTokenEvent.objects.filter(action="updated").exists()
 
 
 def test_it_needs_authentication(api_client, alice_token):

@@ -80,7 +80,7 @@ def test_it_refuses_a_deleted_token_as_password(api_client, alice, alice_token):
     services.delete_access_token(token=token, actor=alice)
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=basic(raw))
     assert r.status_code == 401
-    assert r.json() == {"detail": "Invalid token."}
+    assert r.json() == {"detail": "Token has been revoked."}
     assert r["WWW-Authenticate"] == 'Basic realm="api"'
 
 

@@ -8,20 +8,12 @@ from django.utils import timezone
 from access_tokens import services
 from access_tokens.models import AccessToken, AccessTokenEvent
 
+from .fields import TOKEN_FIELDS
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/access-tokens/"
-FIELDS = {
-    "id",
-    "name",
-    "last_four",
-    "scope",
-    "created_at",
-    "expires_at",
-    "last_used_at",
-    "expired",
-    "token",
-}
+FIELDS = {*TOKEN_FIELDS, "token"}
 
 
 @pytest.fixture
@@ -59,6 +51,8 @@ def test_it_creates_a_token_and_shows_it_once(api_client, alice, post):
     assert body["last_four"] == raw[-4:]
     assert body["name"] == "deploy"
     assert body["scope"] == "read_only"
+    assert body["scopes"] == ["read_api"]
+    assert body["created_via"] == "api"
     assert dt.datetime.fromisoformat(body["expires_at"]) == when
     assert body["expired"] is False
     assert body["last_used_at"] is None
@@ -85,6 +79,7 @@ def test_it_uses_defaults_for_an_empty_body(alice, post):
     assert r.status_code == 201
     body = r.json()
     assert body["name"] == ""
+    assert body["scopes"] == ["api"]
     assert body["scope"] == "read_write"
     expected = {services.end_of_day(day + dt.timedelta(days=30)) for day in (before, after)}
     assert dt.datetime.fromisoformat(body["expires_at"]) in expected
@@ -195,6 +190,34 @@ def test_it_names_the_bad_scope(post):
     _assert_field_error(post({"scope": "admin"}), "scope", '"admin" is not a valid choice.')
 
 
+def test_it_creates_a_token_with_named_scopes(post):
+    r = post({"scopes": ["read_user", "self_rotate", "read_user"]})
+    assert r.status_code == 201
+    assert r.json()["scopes"] == ["read_user", "self_rotate"]
+    assert r.json()["scope"] is None
+
+
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [
+        (["admin"], "Unknown scope admin. Choose from: api, read_api, read_user, self_rotate."),
+        ([], "This list may not be empty."),
+        ("api", 'Expected a list of items but got type "str".'),
+        (None, "This field may not be null."),
+    ],
+)
+def test_it_refuses_bad_scopes(alice, post, scopes, message):
+    _assert_field_error(post({"scopes": scopes}), "scopes", message)
+    assert alice.access_tokens.count() == 1
+
+
+def test_it_takes_the_old_scope_or_the_new_scopes_but_not_both_disagreeing(alice, post):
+    r = post({"scope": "read_only", "scopes": ["read_api"]})
+    assert r.status_code == 201
+    r = post({"scope": "read_only", "scopes": ["api"]})
+    _assert_field_error(r, "scope", "Send scopes or the deprecated scope, not both.")
+
+
 def test_it_reports_every_bad_field_at_once(post):
     r = post({"name": "x" * 101, "scope": "admin", "expires_at": "soon"})
     assert r.status_code == 400
@@ -208,7 +231,7 @@ def test_it_stops_at_the_per_user_limit(alice, post, settings):
     _assert_field_error(
         r,
         "non_field_errors",
-        "You have reached the limit of 2 tokens. Delete one you no longer need.",
+        "You have reached the limit of 2 active tokens. Delete one you no longer need.",
     )
     assert alice.access_tokens.count() == 2
 

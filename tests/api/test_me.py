@@ -2,20 +2,10 @@
 
 import pytest
 
+from .fields import TOKEN_FIELDS
 from .headers import basic
 
 pytestmark = pytest.mark.django_db
-
-TOKEN_FIELDS = {
-    "id",
-    "name",
-    "last_four",
-    "scope",
-    "created_at",
-    "expires_at",
-    "last_used_at",
-    "expired",
-}
 
 
 @pytest.mark.parametrize("form", ["AccessToken", "Bearer", "Basic"])

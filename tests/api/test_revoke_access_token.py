@@ -9,17 +9,20 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/access-tokens/revoke/"
 ACCEPTED = {"detail": "If that was a live token, it has been revoked."}
+REVOKED_NOW = {"detail": "That token was live and has been revoked."}
 
 
 def test_it_revokes_a_live_token(api_client, alice, alice_token):
     token, raw = alice_token
     r = api_client.post(URL, {"token": raw}, format="json", HTTP_USER_AGENT="scanner/1")
     assert r.status_code == 202
-    assert r.json() == ACCEPTED
-    assert alice.access_tokens.count() == 0
+    assert r.json() == REVOKED_NOW
+    assert alice.access_tokens.active().count() == 0
+    token.refresh_from_db()
+    assert token.revoked_reason == "revoked_by_value" and token.revoked_by is None
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Invalid token."}
+    assert r.json() == {"detail": "Token has been revoked."}
     event = AccessTokenEvent.objects.get(token_id=token.id, action="revoked_by_value")
     assert event.via == "api"
     assert event.actor is None
@@ -33,15 +36,32 @@ def test_it_revokes_a_token_pasted_with_whitespace(api_client, alice, alice_toke
     _token, raw = alice_token
     r = api_client.post(URL, {"token": f"  {raw}\n"}, format="json")
     assert r.status_code == 202
-    assert alice.access_tokens.count() == 0
+    assert alice.access_tokens.active().count() == 0
 
 
-def test_it_revokes_an_expired_or_read_only_token(api_client, alice, make_token):
+def test_it_revokes_a_read_only_token(api_client, alice, make_token):
+    _token, raw = make_token(alice, scopes=["read_api"])
+    r = api_client.post(URL, {"token": raw}, format="json")
+    assert r.status_code == 202
+    assert r.json() == REVOKED_NOW
+    assert alice.access_tokens.active().count() == 0
+
+
+def test_it_records_a_leaked_expired_token_and_says_it_had_expired(api_client, alice, make_token):
+    import datetime as dt
+
+    from django.utils import timezone
+
     from access_tokens.models import AccessToken
 
-    _token, raw = make_token(alice, scope=AccessToken.Scope.READ_ONLY)
-    assert api_client.post(URL, {"token": raw}, format="json").status_code == 202
-    assert alice.access_tokens.count() == 0
+    token, raw = make_token(alice)
+    AccessToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(1))
+    r = api_client.post(URL, {"token": raw}, format="json")
+    assert r.status_code == 202
+    assert r.json() == REVOKED_NOW
+    token.refresh_from_db()
+    # Revoking it still matters: it records the leak and stops every token made with it.
+    assert token.revoked_reason == "revoked_by_value"
 
 
 @pytest.mark.parametrize(
@@ -56,13 +76,28 @@ def test_it_says_the_same_for_junk(api_client, alice, alice_token, value):
     assert not AccessTokenEvent.objects.filter(action="revoked_by_value").exists()
 
 
-def test_it_says_the_same_for_an_unknown_or_already_revoked_token(api_client, alice_token):
-    _token, raw = alice_token
-    for value in (services.generate_token(), raw, raw):
-        r = api_client.post(URL, {"token": value}, format="json")
+def test_it_says_when_and_how_a_token_was_revoked_but_not_whose(
+    api_client, alice, alice_token, settings
+):
+    settings.TIME_ZONE = "UTC"
+    token, raw = alice_token
+    services.delete_access_token(token=token, actor=alice)
+    token.refresh_from_db()
+    when = token.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+    for _ in range(2):
+        r = api_client.post(URL, {"token": raw}, format="json")
         assert r.status_code == 202
-        assert r.json() == ACCEPTED
-    assert AccessTokenEvent.objects.filter(action="revoked_by_value").count() == 1
+        assert r.json() == {
+            "detail": f"That token was already revoked: deleted by its owner on {when}."
+        }
+        assert "alice" not in r.content.decode()
+    assert not AccessTokenEvent.objects.filter(action="revoked_by_value").exists()
+
+
+def test_it_says_the_same_for_an_unknown_token(api_client, alice_token):
+    r = api_client.post(URL, {"token": services.generate_token()}, format="json")
+    assert r.status_code == 202
+    assert r.json() == ACCEPTED
 
 
 @pytest.mark.parametrize(
@@ -98,8 +133,8 @@ def test_it_ignores_a_broken_authorization_header(api_client, alice, alice_token
     _token, raw = alice_token
     r = api_client.post(URL, {"token": raw}, format="json", HTTP_AUTHORIZATION=header)
     assert r.status_code == 202
-    assert r.json() == ACCEPTED
-    assert alice.access_tokens.count() == 0
+    assert r.json() == REVOKED_NOW
+    assert alice.access_tokens.active().count() == 0
 
 
 def test_it_needs_no_csrf_token_even_with_a_session(alice, alice_token):
@@ -110,7 +145,7 @@ def test_it_needs_no_csrf_token_even_with_a_session(alice, alice_token):
     client.force_login(alice)
     r = client.post(URL, {"token": raw}, format="json")
     assert r.status_code == 202
-    assert alice.access_tokens.count() == 0
+    assert alice.access_tokens.active().count() == 0
 
 
 def test_it_takes_post_only(api_client):

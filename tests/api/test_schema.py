@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = {
     "/api/v1/me/": {"get"},
     "/api/v1/access-tokens/": {"get", "post"},
-    "/api/v1/access-tokens/{token_id}/": {"get", "delete"},
+    "/api/v1/access-tokens/{token_id}/": {"get", "patch", "delete"},
+    "/api/v1/access-tokens/{token_id}/rotate/": {"post"},
+    "/api/v1/access-tokens/self/rotate/": {"post"},
     "/api/v1/access-tokens/revoke/": {"post"},
 }
 
@@ -80,7 +82,7 @@ def test_it_describes_create(spec):
     create = spec["paths"]["/api/v1/access-tokens/"]["post"]
     body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     request = spec["components"]["schemas"][body.rsplit("/", 1)[1]]
-    assert set(request["properties"]) == {"name", "expires_at", "scope"}
+    assert set(request["properties"]) == {"name", "description", "expires_at", "scopes", "scope"}
     created = create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
     response = spec["components"]["schemas"][created.rsplit("/", 1)[1]]
     assert "token" in response["properties"]

@@ -43,13 +43,16 @@ def test_it_refuses_a_deleted_token_on_the_next_request(api_client, alice, alice
     token, raw = alice_token
     assert _me(api_client, raw).status_code == 200
     services.delete_access_token(token=token, actor=alice)
+    _assert_refused(_me(api_client, raw), "Token has been revoked.")
+    # And still once its inactive record is purged: then it is simply unknown.
+    services.purge_inactive_tokens(now=timezone.now() + dt.timedelta(days=31))
     _assert_refused(_me(api_client, raw), "Invalid token.")
 
 
 def test_it_refuses_a_token_revoked_by_value(api_client, alice_token):
     _token, raw = alice_token
-    assert services.revoke_access_token_by_value(raw) is True
-    _assert_refused(_me(api_client, raw, "AccessToken"), "Invalid token.")
+    assert services.revoke_access_token_by_value(raw).outcome == "revoked"
+    _assert_refused(_me(api_client, raw, "AccessToken"), "Token has been revoked.")
 
 
 def test_it_refuses_the_token_of_an_inactive_owner(api_client, alice, alice_token):

@@ -82,7 +82,7 @@ def _create_demo_data(usernames: list[str]) -> dict[str, str]:
         services.create_access_token(
             user=user,
             name="Grafana dashboard",
-            scope="read_only",
+            scopes=["read_api"],
             expires_at=services.end_of_day(today + timezone.timedelta(days=5)),
         )
         _, raw = services.create_access_token(
@@ -142,6 +142,7 @@ def _shoot(browser, url: str, scheme: str, username: str) -> list[Path]:
     page.get_by_label("Name").fill("Deploy from CI")
     shot("create-form", full_page=True)
 
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
     page.locator(".new-token").wait_for()
     shot("new-token")

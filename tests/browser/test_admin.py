@@ -48,16 +48,16 @@ def test_it_finds_a_token_by_search_and_revokes_it(
     page.get_by_role("button", name="Yes, revoke 1 token").click()
 
     expect(page.locator(".messagelist")).to_contain_text("Revoked 1 token.")
-    # Back on the list, still searching for alice: only her other token is left.
+    # Back on the list, still searching for alice: her other token is the one still active.
     expect(page).to_have_url(re.compile(r"/admin/access_tokens/accesstoken/\?q=alice$"))
-    remaining = page.locator("#result_list tbody tr")
-    expect(remaining).to_have_count(1)
-    expect(remaining).to_contain_text("Laptop")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows.filter(has_text="Deploy bot").locator(".field-status")).to_have_text("revoked")
+    expect(rows.filter(has_text="Laptop").locator(".field-status")).to_have_text("active")
 
     assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
     event = AccessTokenEvent.objects.get(token_id=leaked.pk, action="revoked_by_operator")
     assert (event.actor, event.owner, event.via) == (olivia, alice, "admin")
-    assert {t.pk for t in alice.access_tokens.all()} == {other.pk}
+    assert {t.pk for t in alice.access_tokens.active()} == {other.pk}
     assert bob.access_tokens.get().pk == bystander.pk
 
 
@@ -77,5 +77,5 @@ def test_it_revokes_a_pasted_leaked_token(page, olivia, alice, make_token, live_
     expect(page.locator(".messagelist")).to_contain_text(
         f"Revoked alice’s token “CI deploy” (kspat_…{raw[-4:]})."
     )
-    assert not alice.access_tokens.exists()
+    assert not alice.access_tokens.active().exists()
     assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401

@@ -96,7 +96,7 @@ def test_it_renders_the_token_pages_readably(new_page, scheme, alice, make_token
     page = new_page(color_scheme=scheme)
     sign_in(page, alice, live_server.url)
     make_token(alice, name="Forever", expires_at=None)
-    make_token(alice, name="Read only", scope="read_only")
+    make_token(alice, name="Read only", scopes=["read_api"])
 
     page.goto("/settings/access-tokens/new/")
     page.get_by_label("Expiration").select_option("No expiration")
@@ -104,6 +104,7 @@ def test_it_renders_the_token_pages_readably(new_page, scheme, alice, make_token
     _assert_readable(page, scheme)
 
     page.get_by_label("Name").fill("Fresh")
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
     expect(page.locator(".new-token")).to_be_visible()
     _assert_readable(page, scheme)

@@ -46,6 +46,7 @@ def test_it_copies_the_new_token_without_the_clipboard_api(plain_http_page):
     assert page.evaluate("() => window.isSecureContext") is False
     assert page.evaluate("() => navigator.clipboard === undefined") is True
     page.get_by_label("Name").fill("Over HTTP")
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     box = page.get_by_role("region", name="Your new token “Over HTTP”")

@@ -27,7 +27,7 @@ def _open_form(page) -> None:
 
 
 def _row(page, name: str):
-    return page.locator("table.tokens tbody tr").filter(has_text=name)
+    return page.locator("#active-tokens tbody tr").filter(has_text=name)
 
 
 def test_it_creates_a_token_with_the_default_expiry_and_copies_it(alice_page, live_server, alice):
@@ -37,6 +37,7 @@ def test_it_creates_a_token_with_the_default_expiry_and_copies_it(alice_page, li
     expiration = page.get_by_label("Expiration")
     expect(expiration.locator("option:checked")).to_have_text(f"30 days ({_day(30)})")
     page.get_by_label("Name").fill("CI deploy")
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     box = page.get_by_role("region", name="Your new token “CI deploy”")
@@ -53,7 +54,7 @@ def test_it_creates_a_token_with_the_default_expiry_and_copies_it(alice_page, li
 
     row = _row(page, "CI deploy")
     expect(row.locator("td").nth(1)).to_have_text(f"kspat_…{raw[-4:]}")
-    expect(row.locator("td").nth(2)).to_have_text("Read & write")
+    expect(row.locator("td").nth(2)).to_have_text("api")
     expect(row.locator("td").nth(3)).to_have_text(_day(0))
     expect(row.locator("td").nth(4)).to_have_text(_day(30))
     expect(row.locator("td").nth(5)).to_have_text("Never")
@@ -75,6 +76,7 @@ def test_it_warns_about_a_token_without_expiration(alice_page, alice):
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("Tokens without an expiration date stay valid")
     page.get_by_label("Name").fill("Forever")
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     expect(page.get_by_role("region", name="Your new token “Forever”")).to_be_visible()
@@ -82,7 +84,7 @@ def test_it_warns_about_a_token_without_expiration(alice_page, alice):
     assert alice.access_tokens.get().expires_at is None
 
 
-def test_it_creates_a_token_with_a_custom_date_and_read_only_access(alice_page, alice):
+def test_it_creates_a_token_with_a_custom_date_and_read_only_scopes(alice_page, alice):
     page = alice_page
     _open_form(page)
     custom = page.get_by_label("Custom date")
@@ -92,14 +94,15 @@ def test_it_creates_a_token_with_a_custom_date_and_read_only_access(alice_page, 
     day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=45)
     custom.fill(day.isoformat())
     page.get_by_label("Name").fill("Grafana")
-    page.get_by_label("Read-only").check()
+    page.get_by_label("read_api", exact=True).check()
+    page.get_by_label("read_user", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     row = _row(page, "Grafana")
-    expect(row.locator("td").nth(2)).to_have_text("Read-only")
+    expect(row.locator("td").nth(2)).to_have_text("read_api read_user")
     expect(row.locator("td").nth(4)).to_have_text(_day(45))
     token = alice.access_tokens.get()
-    assert token.scope == "read_only"
+    assert token.scope_list == ["read_api", "read_user"]
     assert token.expires_at.date() == day
 
 
@@ -110,6 +113,7 @@ def test_it_refuses_a_date_in_the_past(alice_page, alice):
     yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     page.get_by_label("Custom date").fill(yesterday.isoformat())
     page.get_by_label("Name").fill("Too late")
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     expect(page.get_by_role("heading", name="New personal access token")).to_be_visible()

@@ -30,7 +30,7 @@ def test_it_keeps_the_token_on_cancel_and_deletes_it_on_delete(
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(trash).to_be_focused()
-    expect(page.locator("table.tokens tbody tr")).to_have_count(2)
+    expect(page.locator("#active-tokens tbody tr")).to_have_count(2)
 
     # Escape closes it as well, and still deletes nothing.
     trash.click()
@@ -42,10 +42,14 @@ def test_it_keeps_the_token_on_cancel_and_deletes_it_on_delete(
     trash.click()
     dialog.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("Token Deploy bot deleted.")).to_be_visible()
-    expect(page.locator("table.tokens tbody tr")).to_have_count(1)
+    expect(page.locator("#active-tokens tbody tr")).to_have_count(1)
     expect(page.get_by_role("link", name="Delete token Deploy bot")).to_have_count(0)
     expect(page.get_by_role("link", name="Delete token Laptop")).to_be_visible()
-    assert list(alice.access_tokens.values_list("name", flat=True)) == ["Laptop"]
+    assert list(alice.access_tokens.active().values_list("name", flat=True)) == ["Laptop"]
+    # It moved to the inactive tokens, where it no longer offers a trash icon.
+    inactive = page.get_by_role("region", name="Inactive tokens")
+    expect(inactive).to_contain_text("Deploy bot")
+    expect(inactive).to_contain_text("Deleted by its owner")
 
     status, body = api_get(live_server.url, "/api/v1/me/", raw)
     assert status == 401
@@ -63,4 +67,4 @@ def test_it_deletes_only_the_chosen_token_when_names_repeat(alice_page, alice, m
 
     expect(page.get_by_text("Token Twin deleted.")).to_be_visible()
     expect(page.locator(f'a[href$="/{first.pk}/delete/"]')).to_be_visible()
-    assert list(alice.access_tokens.values_list("pk", flat=True)) == [first.pk]
+    assert list(alice.access_tokens.active().values_list("pk", flat=True)) == [first.pk]

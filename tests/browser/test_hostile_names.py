@@ -18,11 +18,12 @@ def test_it_shows_a_markup_name_as_text_in_the_list_dialog_and_message(alice_pag
     page = alice_page
     page.goto("/settings/access-tokens/new/")
     page.get_by_label("Name").fill(NAME)
+    page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
 
     box = page.locator(".new-token h2")
     expect(box).to_have_text(f"Your new token “{NAME}”")
-    row = page.locator("table.tokens tbody tr")
+    row = page.locator("#active-tokens tbody tr")
     expect(row.locator("td").first).to_have_text(NAME)
     _no_injected_markup(page)
 
@@ -34,7 +35,7 @@ def test_it_shows_a_markup_name_as_text_in_the_list_dialog_and_message(alice_pag
     dialog.get_by_role("button", name="Delete").click()
     expect(page.locator(".messages")).to_have_text(f"Token {NAME} deleted.")
     _no_injected_markup(page)
-    assert not alice.access_tokens.exists()
+    assert not alice.access_tokens.active().exists()
     assert problems.dialogs == []
 
 

@@ -13,17 +13,17 @@ PHONE = {"width": 390, "height": 800}
 
 
 def test_it_labels_every_value_and_fits_the_screen(new_page, alice, make_token, live_server):
-    make_token(alice, name="Grafana dashboard", scope="read_only")
+    make_token(alice, name="Grafana dashboard", scopes=["read_api"])
     page = new_page(viewport=PHONE)
     sign_in(page, alice, live_server.url)
     page.goto("/settings/access-tokens/")
 
-    row = page.locator("table.tokens tbody tr")
+    row = page.locator("#active-tokens tbody tr")
     expect(row.locator("td").first).to_have_text("Grafana dashboard")
     labels = row.locator("td").evaluate_all(
         "cells => cells.map(c => getComputedStyle(c, '::before').content)"
     )
-    assert labels[1:6] == ['"Token"', '"Access"', '"Created"', '"Expires"', '"Last used"']
+    assert labels[1:6] == ['"Token"', '"Scopes"', '"Created"', '"Expires"', '"Last used"']
     # No sideways scrolling, and the delete button is on screen.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     expect(page.get_by_role("link", name="Delete token Grafana dashboard")).to_be_in_viewport()

@@ -26,7 +26,7 @@ def test_it_lists_tokens_for_staff(olivia_client, alice, make_token):
     assert names(r) == ["CI deploy"]
     assert f"kspat_…{raw[-4:]}" in r.text
     assert ">alice</a>" in r.text
-    assert "Read &amp; write" in r.text
+    assert '<td class="field-scopes">api</td>' in r.text
     assert '<td class="field-status">active</td>' in r.text
     assert "Find a leaked token" in r.text
 
@@ -122,7 +122,9 @@ def test_it_refuses_to_search_for_a_whole_token(olivia_client, alice, make_token
         ({"expires": "30"}, ["soon", "month"]),
         ({"expires": "later"}, ["fresh"]),
         ({"expires": "never"}, ["forever"]),
-        ({"scope": "read_only"}, ["month"]),
+        ({"scope": "read_api"}, ["month"]),
+        ({"scope": "api"}, ["fresh", "gone", "soon", "forever"]),
+        ({"status": "revoked"}, []),
         ({"use": "unused"}, ["gone", "soon"]),
         ({"use": "recent"}, ["month"]),
         ({"use": "never"}, ["fresh", "gone", "forever"]),
@@ -132,7 +134,7 @@ def test_it_filters(olivia_client, alice, make_token, params, expected):
     fresh, _ = make_token(alice, name="fresh", expires_at=ahead(days=60))
     gone, _ = make_token(alice, name="gone", expires_at=ahead(days=1))
     soon, _ = make_token(alice, name="soon", expires_at=ahead(days=3))
-    month, _ = make_token(alice, name="month", expires_at=ahead(days=20), scope="read_only")
+    month, _ = make_token(alice, name="month", expires_at=ahead(days=20), scopes=["read_api"])
     forever, _ = make_token(alice, name="forever")
     set_times(gone, expires_at=ago(days=1), created_at=ago(days=200))
     set_times(soon, last_used_at=ago(days=120), created_at=ago(days=300))
@@ -150,7 +152,7 @@ def test_it_shows_the_change_page_with_only_name_and_expiry_editable(
     assert r.status_code == 200
     assert 'name="name"' in r.text
     assert 'name="expires_on"' in r.text
-    for field in ("scope", "user", "last_four", "created_at", "last_used_at", "digest"):
+    for field in ("scopes", "user", "last_four", "created_at", "last_used_at", "digest"):
         assert f'name="{field}"' not in r.text
     assert f"kspat_…{raw[-4:]}" in r.text
     assert "Events for this token" in r.text
@@ -247,3 +249,38 @@ def test_it_refuses_non_staff_on_the_change_page(alice, make_token):
     assert r["Location"].startswith("/admin/login/")
     token.refresh_from_db()
     assert token.name == "t"
+
+
+def test_the_token_page_lists_what_a_token_made_and_how_it_was_made(
+    olivia_client, alice, make_token, api_client
+):
+    parent, raw = make_token(alice, name="bootstrap", expires_at=None)
+    made = api_client.post(
+        "/api/v1/access-tokens/",
+        {"name": "made by bootstrap"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    ).json()
+    r = olivia_client.get(change_url(parent))
+    assert "Tokens made with this one" in r.text
+    assert f"/admin/access_tokens/accesstoken/{made['id']}/change/" in r.text
+    assert "made by bootstrap" in r.text
+    child = AccessToken.objects.get(pk=made["id"])
+    r = olivia_client.get(change_url(child))
+    assert "API — made with token" in r.text
+    assert f"bootstrap (kspat_…{raw[-4:]})" in r.text
+
+
+def test_a_revoked_token_page_says_who_revoked_it_and_changes_nothing(
+    olivia_client, olivia, alice, make_token
+):
+    from access_tokens import services
+
+    token, _raw = make_token(alice, name="old")
+    services.revoke_access_token(
+        token=token, actor=olivia, reason="revoked_by_operator", via="admin"
+    )
+    r = olivia_client.get(change_url(token))
+    assert "by olivia: Revoked by an operator" in r.text
+    assert 'name="name"' not in r.text
+    assert '<td class="field-status">revoked</td>' in olivia_client.get(TOKENS_URL).text

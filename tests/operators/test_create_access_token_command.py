@@ -27,11 +27,11 @@ def test_it_prints_a_working_token_on_stdout_only(alice, api_client, all_logs):
     token = AccessToken.objects.get()
     assert token.user == alice
     assert token.name == "CI"
-    assert token.scope == "read_only"
+    assert token.scope_list == ["read_api"]
     day = timezone.localdate() + dt.timedelta(days=7)
     assert token.expires_at == services.end_of_day(day)
     assert err == (
-        f"Created read_only token 'CI' ({token.masked}) for alice, expires {day:%Y-%m-%d}. "
+        f"Created token 'CI' ({token.masked}, read_api) for alice, expires {day:%Y-%m-%d}. "
         "This is the only time the token is shown: store it now.\n"
     )
     assert raw not in err
@@ -50,12 +50,18 @@ def test_it_is_audited_as_the_command_line(alice):
     assert event.owner == alice
 
 
-def test_it_defaults_to_thirty_days_read_write(alice):
+def test_it_defaults_to_thirty_days_with_scope_api(alice):
     run("create_access_token", "alice")
     token = AccessToken.objects.get()
-    assert token.scope == "read_write"
+    assert token.scope_list == ["api"]
     assert token.name == ""
     assert token.expires_at == services.end_of_day(timezone.localdate() + dt.timedelta(days=30))
+
+
+def test_it_takes_several_scopes(alice):
+    _out, err = run("create_access_token", "alice", "--scopes", "read_user, self_rotate")
+    assert AccessToken.objects.get().scope_list == ["read_user", "self_rotate"]
+    assert "read_user, self_rotate" in err
 
 
 def test_it_can_make_a_token_that_never_expires(alice):
@@ -67,7 +73,7 @@ def test_it_can_make_a_token_that_never_expires(alice):
 def test_a_dry_run_creates_nothing_and_prints_no_token(alice):
     out, err = run("create_access_token", "alice", "--name", "CI", "--dry-run")
     assert out == ""
-    assert err.startswith("Dry run: would create read_write token 'CI' for alice, expires ")
+    assert err.startswith("Dry run: would create token 'CI' (api) for alice, expires ")
     assert err.endswith("Nothing was created.\n")
     assert not AccessToken.objects.exists()
     assert not AccessTokenEvent.objects.exists()
@@ -88,6 +94,15 @@ DAYS = "--expires-in-days"
     [
         (["nobody"], "No user named 'nobody'."),
         (["alice", "--scope", "admin"], "--scope must be read_write or read_only, not 'admin'."),
+        (
+            ["alice", "--scopes", "read_api,admin"],
+            "Unknown scope admin. Choose from: api, read_api, read_user, self_rotate.",
+        ),
+        (["alice", "--scopes", ","], "Select at least one scope."),
+        (
+            ["alice", "--scopes", "api", "--scope", "read_only"],
+            "Give --scopes or the deprecated --scope, not both.",
+        ),
         (["alice", DAYS, "x"], "--expires-in-days takes a whole number of days, not 'x'."),
         (["alice", DAYS, "0"], "--expires-in-days must be at least 1, not 0."),
         (["alice", DAYS, "99999999"], "--expires-in-days 99999999 is too far in the future."),
@@ -115,7 +130,7 @@ def test_it_refuses_past_the_per_user_limit(alice, make_token, settings):
     make_token(alice)
     with pytest.raises(CommandError) as error:
         run("create_access_token", "alice")
-    assert "You have reached the limit of 1 tokens." in str(error.value)
+    assert "You have reached the limit of 1 active tokens." in str(error.value)
     assert alice.access_tokens.count() == 1
 
 
@@ -140,7 +155,7 @@ def test_it_exits_non_zero_with_the_message_in_a_shell():
 def test_it_has_help():
     r = run_in_shell("create_access_token", "--help")
     assert r.returncode == 0
-    for option in ("--name", "--expires-in-days", "--no-expiry", "--scope", "--dry-run"):
+    for option in ("--name", "--expires-in-days", "--no-expiry", "--scopes", "--dry-run"):
         assert option in r.stdout
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _create_in_browser(client, **data):
-    form = {"name": "CI deploy", "expiration": "30", "expires_on": "", "scope": "read_write"}
+    form = {"name": "CI deploy", "expiration": "30", "expires_on": "", "scopes": ["api"]}
     form.update(data, nonce=new_form_nonce())
     return client.post("/settings/access-tokens/new/", form, REMOTE_ADDR="198.51.100.7")
 
@@ -127,12 +127,12 @@ def test_it_emails_the_owner_once_when_an_operator_revokes(
 ):
     token, raw = make_token(alice, name="CI deploy")
     with django_capture_on_commit_callbacks(execute=True):
-        services.delete_access_token(
-            token=token, actor=olivia, action="revoked_by_operator", via="admin"
+        services.revoke_access_token(
+            token=token, actor=olivia, reason="revoked_by_operator", via="admin"
         )
         # A second attempt finds nothing to revoke and sends nothing.
-        services.delete_access_token(
-            token=token, actor=olivia, action="revoked_by_operator", via="admin"
+        services.revoke_access_token(
+            token=token, actor=olivia, reason="revoked_by_operator", via="admin"
         )
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

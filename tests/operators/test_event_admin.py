@@ -20,7 +20,7 @@ def trail(alice, bob, olivia, make_token):
     a, _ = make_token(alice, name="alice CI")
     services.delete_access_token(token=a, actor=alice)
     b, _ = make_token(bob, name="bob laptop")
-    services.delete_access_token(token=b, actor=olivia, action="revoked_by_operator", via="admin")
+    services.revoke_access_token(token=b, actor=olivia, reason="revoked_by_operator", via="admin")
     return AccessTokenEvent.objects.all()
 
 

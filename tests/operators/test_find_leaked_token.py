@@ -104,11 +104,21 @@ def test_it_says_unknown_for_a_well_formed_token_not_issued_here(olivia_client, 
     assert 'name="token" value=' not in r.text
 
 
-def test_it_says_unknown_for_a_revoked_token(olivia_client, alice, make_token):
+def test_it_says_when_and_by_whom_a_token_was_revoked(olivia_client, alice, make_token):
+    import datetime as dt
+
+    from django.utils import timezone
+
     from access_tokens import services
 
     token, raw = make_token(alice)
     services.delete_access_token(token=token, actor=alice)
+    r = olivia_client.post(FIND_URL, {"token": raw})
+    assert "A Keystand token of alice, status: revoked." in r.text
+    assert "by alice (deleted by its owner) and no longer authenticates." in r.text
+    assert 'id="revoke-leaked-form"' not in r.text  # nothing left to revoke
+    # Once its inactive record is purged, it is unknown.
+    services.purge_inactive_tokens(now=timezone.now() + dt.timedelta(days=31))
     r = olivia_client.post(FIND_URL, {"token": raw})
     assert "(status: unknown)" in r.text
 
@@ -150,7 +160,7 @@ def test_it_revokes_the_token_and_emails_the_owner(
     r = olivia_client.get(r["Location"])
     assert f"Revoked bob’s token “bob laptop” (kspat_…{raw[-4:]})." in r.text
     assert raw not in r.text
-    assert not AccessToken.objects.exists()
+    assert not AccessToken.objects.active().exists()
     assert api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     event = AccessTokenEvent.objects.get(action="revoked_by_operator")
     assert (event.owner, event.actor, event.via) == (bob, olivia, "admin")

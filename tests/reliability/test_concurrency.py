@@ -68,7 +68,7 @@ def test_it_never_passes_the_limit_with_simultaneous_creates(alice, make_token, 
     statuses = sorted(status for status, _ in results)
     assert statuses == [201, 400]
     refused = next(body for status, body in results if status == 400)
-    assert "limit of 7 tokens" in refused["detail"]
+    assert "limit of 7 active tokens" in refused["detail"]
     assert AccessToken.objects.filter(user=alice).count() == settings.ACCESS_TOKEN_MAX_PER_USER
     assert AccessToken.objects.filter(user=alice, name="racer").count() == 1
 
@@ -96,7 +96,7 @@ def test_it_makes_one_token_from_a_form_submitted_twice_at_once(alice):
 
     page = first.get("/settings/access-tokens/new/")
     nonce = page.context["form"].initial["nonce"]
-    form = {"name": "double click", "expiration": "30", "scope": "read_write", "nonce": nonce}
+    form = {"name": "double click", "expiration": "30", "scopes": "api", "nonce": nonce}
 
     statuses = _together(
         lambda: first.post("/settings/access-tokens/new/", form).status_code,
@@ -139,4 +139,4 @@ def test_it_never_authenticates_after_the_delete_commits(alice, make_token):
         # The very next request refuses it, with the reason.
         r = _api(raw).get("/api/v1/me/")
         assert r.status_code == 401
-        assert r.json() == {"detail": "Invalid token."}
+        assert r.json() == {"detail": "Token has been revoked."}

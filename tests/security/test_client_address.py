@@ -130,7 +130,7 @@ def test_it_records_each_clients_own_address(
             {
                 "name": "from the web",
                 "expiration": "30",
-                "scope": "read_write",
+                "scopes": "api",
                 "nonce": new_form_nonce(),
             },
             REMOTE_ADDR=PROXY,

@@ -89,7 +89,7 @@ def test_it_never_lets_a_page_that_can_show_a_token_be_cached(alice_client):
     nonce = page.context["form"].initial["nonce"]
     r = alice_client.post(
         "/settings/access-tokens/new/",
-        {"name": "ci", "expiration": "30", "scope": "read_write", "nonce": nonce},
+        {"name": "ci", "expiration": "30", "scopes": "api", "nonce": nonce},
     )
     assert r.status_code == 302
     _assert_no_store(r, "create")

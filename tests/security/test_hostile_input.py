@@ -94,21 +94,24 @@ def roomy(settings):
     name=hostile_text,
     expiration=st.one_of(st.sampled_from(["7", "30", "custom", "never"]), hostile_text),
     expires_on=date_like,
-    scope=st.one_of(st.sampled_from(["read_write", "read_only"]), hostile_text),
+    scopes=st.one_of(
+        st.lists(st.sampled_from(["api", "read_api", "read_user", "self_rotate"]), max_size=4),
+        st.lists(hostile_text, max_size=3),
+    ),
     nonce=st.one_of(st.just(None), hostile_text),
 )
-@example(name=MEGABYTE_NAME, expiration="30", expires_on="", scope="read_write", nonce=None)
-@example(name="ok", expiration="custom", expires_on="9999-12-31", scope="read_only", nonce=None)
-@example(name="\u202eevil", expiration="-1", expires_on="", scope="read_write", nonce=None)
-@example(name="\x00", expiration="30", expires_on="", scope="read_write", nonce=None)
+@example(name=MEGABYTE_NAME, expiration="30", expires_on="", scopes=["api"], nonce=None)
+@example(name="ok", expiration="custom", expires_on="9999-12-31", scopes=["read_api"], nonce=None)
+@example(name="\u202eevil", expiration="-1", expires_on="", scopes=["api"], nonce=None)
+@example(name="\x00", expiration="30", expires_on="", scopes=["api"], nonce=None)
 def test_it_answers_the_create_form_with_field_errors(
-    alice_client, roomy, name, expiration, expires_on, scope, nonce
+    alice_client, roomy, name, expiration, expires_on, scopes, nonce
 ):
     form = {
         "name": name,
         "expiration": expiration,
         "expires_on": expires_on,
-        "scope": scope,
+        "scopes": scopes,
         "nonce": new_form_nonce() if nonce is None else nonce,
     }
     before = _counts()
@@ -132,6 +135,8 @@ def test_it_answers_the_create_form_with_field_errors(
                 "name": any_json,
                 "expires_at": st.one_of(date_like, any_json),
                 "scope": any_json,
+                "scopes": any_json,
+                "description": any_json,
             },
         ),  # fmt: skip
     )
@@ -140,6 +145,8 @@ def test_it_answers_the_create_form_with_field_errors(
 @example(payload={"name": "x", "expires_at": "9999-12-31"})
 @example(payload={"name": "x", "expires_at": "9999-12-31T23:59:59-14:00"})
 @example(payload={"name": ["a"], "expires_at": 1e308, "scope": {"x": 1}})
+@example(payload={"scopes": [["api"]], "description": "\x00"})
+@example(payload={"scopes": ["api", None], "scope": "read_only"})
 @example(payload={"name": "\u0000"})
 def test_it_answers_api_payloads_with_field_errors(alice, make_token, roomy, payload):
     cache.clear()  # the per-user throttle counts every example
@@ -196,7 +203,7 @@ def test_it_refuses_invalid_utf8_in_the_form(alice_client):
     before = _counts()
     r = alice_client.post(
         NEW_URL,
-        b"name=%FF%FE%00&expiration=30&scope=read_write&nonce=" + new_form_nonce().encode(),
+        b"name=%FF%FE%00&expiration=30&scopes=api&nonce=" + new_form_nonce().encode(),
         content_type="application/x-www-form-urlencoded",
     )
     # Bad bytes decode to U+FFFD; the NUL is refused as a field error.

@@ -23,7 +23,7 @@ def _nothing_written():
 
 
 def test_it_refuses_a_form_body_over_the_limit(alice_client):
-    body = f"name={'n' * LIMIT}&expiration=30&scope=read_write&nonce={new_form_nonce()}"
+    body = f"name={'n' * LIMIT}&expiration=30&scopes=api&nonce={new_form_nonce()}"
     r = alice_client.post(
         "/settings/access-tokens/new/", body, content_type="application/x-www-form-urlencoded"
     )

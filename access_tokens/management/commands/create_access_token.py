@@ -4,11 +4,11 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from access_tokens import services
-from access_tokens.models import AccessToken, AccessTokenEvent
+from access_tokens import scopes, services
+from access_tokens.expiry import end_of_day_in
+from access_tokens.models import AccessTokenEvent
 
 
 class Command(BaseCommand):
@@ -36,15 +36,37 @@ class Command(BaseCommand):
             help="The token never expires (refused when ACCESS_TOKEN_MAX_LIFETIME_DAYS is set).",
         )
         parser.add_argument(
+            "--scopes",
+            default=None,
+            metavar="NAMES",
+            help="Comma-separated scopes, e.g. read_api or api,read_user (default: api). "
+            f"Known here: {', '.join(scopes.registry())}.",
+        )
+        parser.add_argument(
             "--scope",
-            default=AccessToken.Scope.READ_WRITE,
-            help="read_write (default) or read_only.",
+            default=None,
+            metavar="{read_write,read_only}",
+            help="Deprecated: read_write is --scopes api, read_only is --scopes read_api.",
         )
         parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Check the arguments and the limits; create nothing and print no token.",
         )
+
+    def _scopes(self, value: str | None, legacy: str | None) -> list[str]:
+        if value is not None and legacy is not None:
+            raise CommandError("Give --scopes or the deprecated --scope, not both.")
+        if legacy is not None:
+            if legacy not in scopes.LEGACY_SCOPES:
+                raise CommandError(f"--scope must be read_write or read_only, not {legacy!r}.")
+            return list(scopes.LEGACY_SCOPES[legacy])
+        names = [n.strip() for n in (value or scopes.API).split(",") if n.strip()]
+        try:
+            services.clean_scopes(names)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        return names
 
     def _expires_at(self, value: str, no_expiry: bool) -> dt.datetime | None:
         if no_expiry:
@@ -58,16 +80,14 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError(f"--expires-in-days must be at least 1, not {days}.")
         try:
-            return services.end_of_day(timezone.localdate() + dt.timedelta(days=days))
+            return end_of_day_in(days)
         except OverflowError:
             raise CommandError(f"--expires-in-days {days} is too far in the future.") from None
 
     @sensitive_variables("raw")
     def handle(self, *args, username: str, dry_run: bool, **options) -> None:
         # The arguments first, so a typo is reported without touching the database.
-        scope = options["scope"]
-        if scope not in AccessToken.Scope.values:
-            raise CommandError(f"--scope must be read_write or read_only, not {scope!r}.")
+        names = self._scopes(options["scopes"], options["scope"])
         expires_at = self._expires_at(options["expires_in_days"], options["no_expiry"])
         try:
             name = services.clean_token_name(options["name"])
@@ -82,7 +102,7 @@ class Command(BaseCommand):
             raise CommandError(f"User {username!r} is inactive: a token of theirs would not work.")
         try:
             if dry_run:
-                services.validate_new_token(user=user, expires_at=expires_at, scope=scope)
+                services.validate_new_token(user=user, expires_at=expires_at, scopes=names)
             else:
                 # The console email backend prints to stdout, which must hold the token alone.
                 with contextlib.redirect_stdout(self.stderr):
@@ -90,7 +110,7 @@ class Command(BaseCommand):
                         user=user,
                         name=name,
                         expires_at=expires_at,
-                        scope=scope,
+                        scopes=names,
                         actor=None,
                         via=AccessTokenEvent.Via.COMMAND_LINE,
                     )
@@ -101,14 +121,16 @@ class Command(BaseCommand):
         label = name or "Unnamed token"
         if dry_run:
             self.stderr.write(
-                f"Dry run: would create {scope} token {label!r} for {username}, {expiry}. "
+                f"Dry run: would create token {label!r} ({', '.join(names)}) for {username}, "
+                f"{expiry}. "
                 "Nothing was created.",
                 style_func=self.style.WARNING,
             )
             return
         self.stdout.write(raw)
         self.stderr.write(
-            f"Created {scope} token {label!r} ({token.masked}) for {username}, {expiry}. "
+            f"Created token {label!r} ({token.masked}, {', '.join(token.scope_list)}) for "
+            f"{username}, {expiry}. "
             "This is the only time the token is shown: store it now.",
             style_func=self.style.SUCCESS,
         )

@@ -3,11 +3,17 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from access_tokens.conf import token_settings
 from access_tokens.models import AccessTokenEvent
+from access_tokens.services import purge_inactive_tokens
 
 
 class Command(BaseCommand):
-    help = "Delete audit-trail rows (access token events) older than N days."
+    help = (
+        "Delete audit-trail rows (access token events) older than N days, and tokens that "
+        "stopped working (revoked or expired) more than ACCESS_TOKEN_INACTIVE_RETENTION_DAYS "
+        "ago. Safe to run from cron daily."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -32,7 +38,8 @@ class Command(BaseCommand):
             ) from None
         if days < 1:
             raise CommandError(f"--older-than must be at least 1 day, not {days}.")
-        cutoff = timezone.now() - dt.timedelta(days=days)
+        now = timezone.now()
+        cutoff = now - dt.timedelta(days=days)
         old = AccessTokenEvent.objects.filter(created_at__lt=cutoff)
         if dry_run:
             count = old.count()
@@ -40,7 +47,10 @@ class Command(BaseCommand):
         else:
             count, _ = old.delete()
             verb = "Deleted"
+        tokens = purge_inactive_tokens(now=now, dry_run=dry_run)
+        retention = token_settings.INACTIVE_RETENTION_DAYS
         self.stdout.write(
             f"{verb} {count} access token event(s) older than {days} day(s) "
-            f"(before {cutoff:%Y-%m-%d %H:%M} UTC)."
+            f"(before {cutoff:%Y-%m-%d %H:%M} UTC) and {tokens} token(s) inactive for more "
+            f"than {retention} day(s)."
         )

@@ -1,0 +1,129 @@
+"""
+The scope registry: what a token may be used for, modelled on GitLab's token scopes.
+
+A token holds a set of scope names. A DRF view says which scopes may call it
+(`required_scopes`, any one of them is enough); a token passes when one of its scopes, or a
+scope one of them implies, is among them. Built in:
+
+    api          everything the owner can do through the API   (implies all three below)
+    read_api     safe methods only: GET, HEAD, OPTIONS            (implies read_user)
+    read_user    only /api/v1/me/
+    self_rotate  only rotating the token itself
+
+A host project adds its own with the ACCESS_TOKEN_SCOPES setting:
+
+    ACCESS_TOKEN_SCOPES = {"deploy": "Trigger deployments."}
+    ACCESS_TOKEN_SCOPES = {"deploy": {"description": "Trigger deployments.", "implies": []}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rest_framework.permissions import SAFE_METHODS
+
+from .conf import token_settings
+
+API = "api"
+READ_API = "read_api"
+READ_USER = "read_user"
+SELF_ROTATE = "self_rotate"
+
+# The values of the old two-level `scope` field, still accepted from API clients and the
+# create_access_token command, and what each became.
+LEGACY_SCOPES = {"read_write": (API,), "read_only": (READ_API,)}
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+    implies: frozenset[str] = field(default_factory=frozenset)
+
+
+BUILT_IN = (
+    Scope(
+        API,
+        "Full access to the API as you: read and change everything you can.",
+        frozenset({READ_API, READ_USER, SELF_ROTATE}),
+    ),
+    Scope(
+        READ_API,
+        "Read-only access to the API: GET, HEAD and OPTIONS requests only.",
+        frozenset({READ_USER}),
+    ),
+    Scope(READ_USER, "Read your own profile only (/api/v1/me/)."),
+    Scope(SELF_ROTATE, "Rotate this token itself, and nothing else."),
+)
+
+
+def _from_setting(name: str, value: str | Mapping) -> Scope:
+    if isinstance(value, str):
+        return Scope(name, value)
+    return Scope(name, value.get("description", ""), frozenset(value.get("implies", ())))
+
+
+def registry() -> dict[str, Scope]:
+    """Return every scope by name: the built-in ones, then the host project's."""
+    scopes = {scope.name: scope for scope in BUILT_IN}
+    for name, value in token_settings.SCOPES.items():
+        scopes.setdefault(name, _from_setting(name, value))
+    return scopes
+
+
+def choices() -> list[tuple[str, str]]:
+    return [(scope.name, scope.name) for scope in registry().values()]
+
+
+def normalise(names: Iterable[str]) -> str:
+    """Return scope names as stored: unique, sorted, space-separated."""
+    return " ".join(sorted(set(names)))
+
+
+def expand(names: Iterable[str]) -> frozenset[str]:
+    """Return the scopes `names` grant, implied ones included."""
+    known = registry()
+    granted: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in granted:
+            continue
+        granted.add(name)
+        if name in known:
+            pending.extend(known[name].implies)
+    return frozenset(granted)
+
+
+def uncovered(parent: Iterable[str], child: Iterable[str]) -> list[str]:
+    """Return the scopes of `child` that `parent` does not grant (empty: child is no wider)."""
+    granted = expand(parent)
+    return sorted(set(child) - granted)
+
+
+def granting(needed: Iterable[str]) -> list[str]:
+    """Return every scope that would satisfy a need for any of `needed` (itself or through
+    what it implies), to tell a refused client what to ask for."""
+    needed = set(needed)
+    return sorted(name for name in registry() if expand([name]) & needed)
+
+
+def unknown(names: Iterable[str]) -> list[str]:
+    """Return the names that are not registered scopes."""
+    known = registry()
+    return sorted(name for name in set(names) if name not in known)
+
+
+def required_for(view, method: str) -> frozenset[str]:
+    """Return the scopes that may make this request to `view` (any one suffices).
+
+    A view declares `required_scopes` as a list, or as a dict from HTTP method to a list;
+    without a declaration safe methods need read_api and everything else api.
+    """
+    declared = getattr(view, "required_scopes", None)
+    if isinstance(declared, Mapping):
+        declared = declared.get(method.upper())
+    if declared is not None:
+        return frozenset(declared)
+    return frozenset({READ_API} if method.upper() in SAFE_METHODS else {API})
