@@ -247,7 +247,11 @@ def one_time_display(run) -> Check:
             continue
         page = browser.get(a.base, "/settings/access-tokens/new/", "create_page")
         posted = browser.post_form(
-            a.base, "/settings/access-tokens/new/", page, {"name": f"display {r}"}, "create"
+            a.base,
+            "/settings/access-tokens/new/",
+            page,
+            {"name": f"display {r}", "scopes": "api"},
+            "create",
         )
         if posted.status != 302:
             problems.append(f"round {r}: create on {a.name} answered {posted.status}")

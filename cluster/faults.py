@@ -88,9 +88,10 @@ class ApiClient:
                 forwarded_for=self.address, recorder=recorder)  # fmt: skip
 
     def listed(self, base: str) -> set[str] | None:
-        """Return the ids the API lists for this user now (None if it would not say)."""
+        """Return the ids of the active tokens the API lists for this user now (None if it
+        would not say). Deleted tokens stay listed as inactive, so they are not asked for."""
         ids: set[str] = set()
-        path = "/api/v1/access-tokens/"
+        path = "/api/v1/access-tokens/?state=active"
         while path:
             a = api(base, "final_list", "GET", path, token=self.parent, forwarded_for=self.address)
             if a.status != 200:
