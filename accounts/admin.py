@@ -5,16 +5,25 @@ Revoking goes through access_tokens.services like everywhere else; deleting a us
 their tokens through it first, so even that leaves a line in the audit trail per token.
 """
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.db.models.functions import Now
+from django.shortcuts import redirect
 
 from access_tokens.admin import plural, revoke_confirmation, revoke_tokens
 from access_tokens.models import AccessToken
 
 User = get_user_model()
+
+# One sign-in path: the admin's login page sends people to the site's (allauth's) sign-in, with
+# its rate limits and second factor, and back to the admin afterwards. Its change-password
+# page would check the current password outside those limits, so it sends people to the
+# site's page too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.password_change = lambda request, extra_context=None: redirect("account_change_password")
 
 
 class AccessTokenInline(admin.TabularInline):

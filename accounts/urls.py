@@ -1,11 +1,13 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
 urlpatterns = [
-    path("login/", views.Login.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("signup/", views.signup, name="signup"),
-    path("password/", views.PasswordChange.as_view(), name="password_change"),
+    # Keystand's subclasses first, so they answer at allauth's own names and paths.
+    path("login/", views.login, name="account_login"),
+    path("password/change/", views.password_change, name="account_change_password"),
+    # The old change-password address, kept for bookmarks.
+    path("password/", RedirectView.as_view(pattern_name="account_change_password")),
+    path("", include("allauth.urls")),
 ]

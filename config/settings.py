@@ -6,6 +6,7 @@ safe for production; development conveniences switch on only with DEBUG=true.
 """
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "accounts",
     "access_tokens",
     "config.apps.KeystandConfig",
@@ -63,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.NeverCacheAccountPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -145,19 +151,77 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sign-in protection (accounts/limits.py): after this many failed sign-ins (or wrong current
-# passwords) for one account, or from one address, sign-in is refused for LOGIN_LOCKOUT_SECONDS.
+# Accounts: django-allauth (accounts/adapter.py holds Keystand's choices). The site and the
+# admin sign in through the same view, so every limit below holds for both.
+# allauth's backend is Django's ModelBackend (permissions included) that also takes an email
+# address; alone, so a wrong password is hashed once per attempt, not once per backend.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.forms.LoginForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# "optional": people sign in before verifying, but no mail other than the verification link
+# and a password reset goes to an address until it is verified (accounts.adapter.can_email_user).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Keystand] "
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_SIGNUP_REDIRECT_URL = "access_tokens:list"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=300)
+# A reset link works once (it signs the password hash) and for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "account_login"
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+
+# Sign-in protection, counted in the cache (Redis in production, shared by every replica):
+# after LOGIN_FAILURES_PER_ACCOUNT failed sign-ins for one account (or wrong current
+# passwords, or wrong second-factor codes), or LOGIN_FAILURES_PER_ADDRESS from one address,
+# within LOGIN_LOCKOUT_SECONDS, sign-in is refused until the oldest failure is that old.
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=30)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 for _name in ("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS", "LOGIN_LOCKOUT_SECONDS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
+# allauth's syntax: "<count>/<period>/<ip|key|user>", comma-separated; period like 30s, 15m, 1h.
+_RATE = re.compile(r"^\d+/\d*[smhd]/(ip|key|user)$")
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
-SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+
+def _rates(name: str, default: str) -> str:
+    value = env.str(name, default=default).replace(" ", "")
+    if value and not all(_RATE.match(part) for part in value.split(",")):
+        raise ImproperlyConfigured(
+            f'{name} must look like "10/h/ip,3/h/key" (count/period/ip|key|user), not {value!r}.'
+        )
+    return value
+
+
+# Actions not named here keep allauth's defaults (e.g. change_password 5/m/user).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{LOGIN_FAILURES_PER_ADDRESS}/{LOGIN_LOCKOUT_SECONDS}s/ip,"
+        f"{LOGIN_FAILURES_PER_ACCOUNT}/{LOGIN_LOCKOUT_SECONDS}s/key"
+    ),
+    "login": _rates("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "signup": _rates("RATE_LIMIT_SIGNUP", "10/h/ip"),
+    # key = the email address asked for, so one inbox cannot be flooded from many addresses.
+    "reset_password": _rates("RATE_LIMIT_PASSWORD_RESET", "10/h/ip,3/h/key"),
+}
+
+# Two-factor (allauth.mfa): an authenticator app (TOTP) with recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Keystand")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

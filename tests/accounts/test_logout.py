@@ -23,10 +23,11 @@ def test_it_ends_the_session_on_the_server(alice_client):
     assert r["Location"].startswith("/accounts/login/")
 
 
-def test_it_refuses_get(alice_client):
-    # A link or an <img src> must not be able to sign anyone out.
+def test_it_only_asks_on_get(alice_client):
+    # A link or an <img src> must not be able to sign anyone out: GET shows a confirmation.
     r = alice_client.get("/accounts/logout/")
-    assert r.status_code == 405
+    assert r.status_code == 200
+    assert 'method="post"' in r.content.decode()
     assert alice_client.get("/").status_code == 200
 
 

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from tests.conftest import PASSWORD
 
@@ -57,14 +58,14 @@ def test_it_refuses_a_duplicate_username_in_other_case(client, alice):
 def test_it_refuses_a_duplicate_email(client, alice):
     r = client.post("/accounts/signup/", _form(email="Alice@Example.org"))
     assert r.status_code == 200
-    assert "An account with this email address already exists." in r.content.decode()
+    assert "A user is already registered with this email address." in r.content.decode()
     assert not User.objects.filter(username="dora").exists()
 
 
 def test_it_refuses_mismatched_passwords(client, db):
     r = client.post("/accounts/signup/", _form(password2=PASSWORD + "x"))
     assert r.status_code == 200
-    assert "The two password fields didn’t match." in r.content.decode()
+    assert "You must type the same password each time." in r.content.decode()
     assert not User.objects.filter(username="dora").exists()
 
 
@@ -93,9 +94,36 @@ def test_it_sends_a_signed_in_user_home(alice_client):
     assert r["Location"] == "/"
 
 
-def test_it_is_404_when_signup_is_off(client, db, settings):
+def test_it_is_closed_when_signup_is_off(client, db, settings):
     settings.SIGNUP_ENABLED = False
-    assert client.get("/accounts/signup/").status_code == 404
+    r = client.get("/accounts/signup/")
+    assert "Sign-up is closed" in r.content.decode()
+    assert 'name="password1"' not in r.content.decode()
     r = client.post("/accounts/signup/", _form())
-    assert r.status_code == 404
+    assert "Sign-up is closed" in r.content.decode()
     assert not User.objects.filter(username="dora").exists()
+
+
+def test_it_is_rate_limited_per_address(client, db, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "3/h/ip"}
+    for n in range(3):
+        r = Client().post(
+            "/accounts/signup/",
+            _form(username=f"user{n}", email=f"user{n}@example.org"),
+            REMOTE_ADDR="203.0.113.5",
+        )
+        assert r.status_code == 302
+    r = Client().post(
+        "/accounts/signup/",
+        _form(username="user9", email="user9@example.org"),
+        REMOTE_ADDR="203.0.113.5",
+    )
+    assert r.status_code == 429
+    assert not User.objects.filter(username="user9").exists()
+    # Another address may still sign up.
+    r = Client().post("/accounts/signup/", _form(), REMOTE_ADDR="203.0.113.6")
+    assert r.status_code == 302
+
+
+def test_the_default_limit_counts_sign_ups_per_address(settings):
+    assert settings.ACCOUNT_RATE_LIMITS["signup"] == "10/h/ip"

@@ -24,10 +24,12 @@ def test_it_falls_back_to_the_username(client, bob):
     assert '<span aria-hidden="true">B</span>' in menu
 
 
-def test_it_links_tokens_and_password(alice_client):
+def test_it_links_tokens_password_email_and_two_factor(alice_client):
     menu = _menu(alice_client)
     assert re.search(r'href="/settings/access-tokens/"[^>]*>Personal Access Tokens</a>', menu)
-    assert re.search(r'href="/accounts/password/"[^>]*>Change password</a>', menu)
+    assert re.search(r'href="/accounts/password/change/"[^>]*>Change password</a>', menu)
+    assert re.search(r'href="/accounts/email/"[^>]*>Email address</a>', menu)
+    assert re.search(r'href="/accounts/2fa/"[^>]*>Two-factor authentication</a>', menu)
 
 
 def test_it_signs_out_with_a_post_form(alice_client):

@@ -127,7 +127,7 @@ def _shoot(browser, url: str, scheme: str, username: str) -> list[Path]:
         written.append(path)
 
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto("/settings/access-tokens/")

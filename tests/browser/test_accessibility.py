@@ -84,3 +84,29 @@ def test_it_has_an_accessible_empty_list_and_confirmation_page(
     token, _ = make_token(alice, name="Laptop")
     page.goto(f"/settings/access-tokens/{token.pk}/delete/")
     _assert_accessible(page)
+
+
+ANONYMOUS_ACCOUNT_PAGES = ["/accounts/password/reset/", "/accounts/password/reset/done/"]
+SIGNED_IN_ACCOUNT_PAGES = [
+    "/accounts/password/change/",
+    "/accounts/email/",
+    "/accounts/2fa/",
+    "/accounts/logout/",
+]
+
+
+def test_it_has_accessible_account_pages(new_page, scheme, alice, live_server):
+    page = new_page(color_scheme=scheme)
+    for url in ANONYMOUS_ACCOUNT_PAGES:
+        page.goto(url)
+        _assert_accessible(page)
+    sign_in(page, alice, live_server.url)
+    for url in SIGNED_IN_ACCOUNT_PAGES:
+        page.goto(url)
+        expect(page.locator("h1")).to_be_visible()
+        _assert_accessible(page)
+    # A form with errors, too.
+    page.goto("/accounts/password/change/")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    _assert_accessible(page)

@@ -13,10 +13,12 @@ pytestmark = pytest.mark.browser
 
 
 def _admin_sign_in(page, username: str) -> None:
+    # The admin signs operators in through the site's sign-in page, then returns to the admin.
     page.goto("/admin/")
-    page.get_by_label("Username").fill(username)
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 

@@ -85,7 +85,7 @@ def test_it_renders_the_sign_in_page_readably(new_page, scheme):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("This field is required.").first).to_be_visible()
     _assert_readable(page, scheme)
-    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Username or email").fill("nobody")
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_be_visible()
@@ -120,3 +120,17 @@ def test_it_renders_the_token_pages_readably(new_page, scheme, alice, make_token
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.get_by_text("Token Forever deleted.")).to_be_visible()
     _assert_readable(page, scheme)
+
+
+def test_it_renders_the_account_pages_readably(new_page, scheme, alice, live_server):
+    from tests.browser.test_accessibility import ANONYMOUS_ACCOUNT_PAGES, SIGNED_IN_ACCOUNT_PAGES
+
+    page = new_page(color_scheme=scheme)
+    for url in ["/accounts/signup/", *ANONYMOUS_ACCOUNT_PAGES]:
+        page.goto(url)
+        _assert_readable(page, scheme)
+    sign_in(page, alice, live_server.url)
+    for url in SIGNED_IN_ACCOUNT_PAGES:
+        page.goto(url)
+        expect(page.locator("h1")).to_be_visible()
+        _assert_readable(page, scheme)

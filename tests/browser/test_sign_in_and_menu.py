@@ -12,21 +12,21 @@ pytestmark = pytest.mark.browser
 
 def _sign_in_with_form(page, username: str) -> None:
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
 
 def test_it_signs_up_and_lands_on_the_token_page(page, django_user_model):
     page.goto("/accounts/signup/")
-    page.get_by_label("Username").fill("dora")
+    page.get_by_label("Username", exact=True).fill("dora")
     page.get_by_label("Email").fill("dora@example.org")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password confirmation").fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
 
     expect(page).to_have_url(re.compile(r"/settings/access-tokens/$"))
-    expect(page.locator(".messages")).to_have_text(
+    expect(page.locator(".messages")).to_contain_text(
         "Welcome to Keystand! Create your first access token below."
     )
     expect(page.get_by_role("heading", name="No personal access tokens yet")).to_be_visible()
@@ -35,11 +35,13 @@ def test_it_signs_up_and_lands_on_the_token_page(page, django_user_model):
 
 def test_it_shows_the_sign_in_error(page, alice):
     page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Username or email").fill("alice")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("enter a correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The username and/or password you specified are not correct."
+    )
     expect(page.get_by_role("button", name="Open user menu for alice")).to_have_count(0)
 
 
@@ -55,6 +57,7 @@ def test_it_signs_in_and_follows_the_menu_with_the_mouse(page, alice):
     expect(page.locator(".menu-who")).to_contain_text("Alice Liddell")
     expect(page.locator(".menu-who")).to_contain_text("alice@example.org")
     expect(page.get_by_role("menuitem", name="Change password")).to_be_visible()
+    expect(page.get_by_role("menuitem", name="Two-factor authentication")).to_be_visible()
     expect(page.get_by_role("menuitem", name="Log out")).to_be_visible()
 
     # A click elsewhere closes it.
@@ -82,10 +85,9 @@ def test_it_works_the_menu_with_the_keyboard(page, alice):
     page.keyboard.press("Enter")
     expect(menu).to_have_attribute("open", "")
     expect(tokens).to_be_focused()
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("menuitem", name="Change password")).to_be_focused()
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("menuitem", name="Log out")).to_be_focused()
+    for name in ["Email address", "Change password", "Two-factor authentication", "Log out"]:
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("menuitem", name=name)).to_be_focused()
 
     # Arrow keys move through the items too, wrapping at either end.
     page.keyboard.press("ArrowDown")

@@ -69,7 +69,7 @@ def _me(client, raw):
 
 
 def _sign_in(client, password=PASSWORD):
-    return client.post("/accounts/login/", {"username": "alice", "password": password})
+    return client.post("/accounts/login/", {"login": "alice", "password": password})
 
 
 def _outage_warnings(caplog, logger):
@@ -146,7 +146,10 @@ def test_it_keeps_serving_pages_that_need_no_cache(alice, redis_down):
 
 
 def test_it_recovers_by_itself_when_redis_is_back(api_client, alice, redis_server, settings):
-    settings.LOGIN_FAILURES_PER_ACCOUNT = 2
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed": "30/900s/ip,2/900s/key",
+    }
     _, raw = services.create_access_token(user=alice)
     redis_server.stop()
     assert _sign_in(Client()).status_code == 503

@@ -66,7 +66,7 @@ def test_it_answers_503_json_on_the_api(api_client, alice, make_token):
 
 def test_it_answers_503_on_sign_in(client, alice):
     with _database_down():
-        r = client.post("/accounts/login/", {"username": "alice", "password": "whatever"})
+        r = client.post("/accounts/login/", {"login": "alice", "password": "whatever"})
     _assert_short_and_clean(r)
 
 

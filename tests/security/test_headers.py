@@ -49,7 +49,9 @@ def test_it_sends_the_headers_on_anonymous_pages(client):
 def test_it_sends_the_headers_on_signed_in_pages(alice_client, tokens):
     for url in [
         "/",
-        "/accounts/password/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+        "/accounts/2fa/",
         "/settings/access-tokens/",
         "/settings/access-tokens/new/",
         f"/settings/access-tokens/{tokens.pk}/delete/",
@@ -77,7 +79,8 @@ def test_it_sends_the_headers_in_the_admin(olivia, tokens):
 
 
 def test_it_sends_the_headers_on_the_admin_sign_in_page(client):
-    r = client.get("/admin/login/")
+    r = client.get("/admin/login/", follow=True)
+    assert r.redirect_chain == [("/accounts/login/?next=%2Fadmin%2Flogin%2F", 302)]
     assert r.status_code == 200
     _assert_secure_headers(r, "/admin/login/")
 
@@ -109,5 +112,6 @@ def test_it_never_lets_the_api_answer_with_a_token_be_cached(alice, make_token, 
 
 def test_it_does_not_cache_the_sign_in_and_password_pages(client, alice):
     _assert_no_store(client.get("/accounts/login/"), "login")
-    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
-    _assert_no_store(client.get("/accounts/password/"), "password")
+    client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
+    for url in ["/accounts/password/change/", "/accounts/email/", "/accounts/2fa/"]:
+        _assert_no_store(client.get(url), url)

@@ -23,7 +23,7 @@ def test_it_rotates_the_session_key_on_sign_in(client, alice):
     session.save()
     before = _session_key(client)
 
-    r = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    r = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert r.status_code == 302
     after = _session_key(client)
     assert after != before
@@ -37,12 +37,12 @@ def test_it_rotates_the_session_key_on_sign_in(client, alice):
 
 
 def test_it_rotates_the_session_key_on_password_change(client, alice):
-    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     before = _session_key(client)
 
     r = client.post(
-        "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert r.status_code == 302
     after = _session_key(client)
@@ -62,13 +62,13 @@ def test_it_rotates_the_session_key_on_password_change(client, alice):
 
 def test_it_signs_out_other_sessions_on_password_change(client, alice):
     other = Client()
-    other.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    other.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert other.get("/settings/access-tokens/").status_code == 200
 
-    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     client.post(
-        "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
 
     r = other.get("/settings/access-tokens/")

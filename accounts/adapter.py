@@ -1,0 +1,99 @@
+"""
+Keystand's choices inside django-allauth: who may sign up, which address a request comes from,
+how failed sign-ins are counted, and which mail may go to an address.
+
+allauth owns the flows (sign-in, sign-up, verification, reset, two-factor); this module only
+answers the questions allauth asks its adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.account.utils import filter_users_by_email, filter_users_by_username
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+from django.urls import reverse
+
+from access_tokens.client_ip import client_ip
+
+# Mail that may go to an address nobody has proven yet: the proof itself, and the reset link
+# (which proves it too, and is how an existing user with an unverified address gets back in).
+MAIL_TO_UNVERIFIED = {
+    "account/email/email_confirmation",
+    "account/email/email_confirmation_signup",
+    "account/email/password_reset_key",
+}
+
+
+def can_email_user(user: AbstractBaseUser) -> bool:
+    """Return whether Keystand may mail `user`: only once their primary address is verified.
+
+    Until then a stranger who signed up with someone else's address could have Keystand mail
+    them; the one exception is the verification link itself (and a password reset).
+    """
+    email = getattr(user, "email", "")
+    if not email:
+        return False
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": (
+            "Too many failed sign-in attempts for this account or from your network. "
+            "For your security, sign-in is paused: try again later."
+        ),
+    }
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """Return Keystand's one client address (TRUSTED_PROXIES), so sign-in limits,
+        throttles and audit rows all count the same client. Requests without one (a Unix
+        socket) share one counter rather than escaping the limits."""
+        return client_ip(request) or "unknown"
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return settings.SIGNUP_ENABLED
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        return reverse("home")
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Count failed sign-ins per account, not per spelling of it.
+
+        allauth keys the counter on what was typed; "alice", "ALICE" and alice's email address
+        would then be three budgets for guessing one password. Typed names that match no
+        account share a counter per spelling (casefolded), so unknown names cost the same.
+        """
+        user = self._account_for(credentials)
+        if user is not None:
+            return f"account:{user.pk}"
+        typed = credentials.get("email") or credentials.get("username") or ""
+        return f"unknown:{typed.casefold()}"
+
+    @staticmethod
+    def _account_for(credentials: dict) -> AbstractBaseUser | None:
+        username, email = credentials.get("username"), credentials.get("email")
+        if username:
+            user = filter_users_by_username(username).order_by("pk").first()
+            if user is not None:
+                return user
+        if email:
+            users = filter_users_by_email(email, prefer_verified=True)
+            if users:
+                return users[0]
+        return None
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Send allauth's mail, except to an address that may not be mailed yet."""
+        if template_prefix not in MAIL_TO_UNVERIFIED and not _address_is_verified(email):
+            return
+        super().send_mail(template_prefix, email, context)
+
+
+def _address_is_verified(email: str) -> bool:
+    return EmailAddress.objects.filter(email__iexact=email, verified=True).exists()
