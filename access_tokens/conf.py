@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "NEW_TOKEN_DISPLAY_SECONDS": 600,
     # Scopes a host project adds to the built-in ones: {"name": "description"}.
     "SCOPES": {},
+    # Dotted path to fn(user) -> bool: may this user's address be mailed? See hooks.py.
+    "CAN_EMAIL_USER": None,
 }
 
 # Settings that belong to the whole deployment rather than to this app, read unprefixed.

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from .audit import record_event
 from .client_ip import client_ip
+from .hooks import can_email_user
 from .models import AccessToken, AccessTokenEvent
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def _describe(token: AccessToken) -> dict:
 
 
 def _send(user: AbstractBaseUser, subject: str, template: str, ctx: dict) -> bool:
-    if not getattr(user, "email", ""):
+    if not can_email_user(user):
         return False
     ctx = {"username": plain(user.get_username()), **ctx}
     body = render_to_string(f"access_tokens/emails/{template}", ctx)
@@ -117,6 +118,9 @@ class ExpiryNotice:
     owners: int = 0
     tokens: int = 0
     skipped_no_email: int = 0
+    # Owners whose address may not be mailed yet (unverified): their tokens stay unclaimed,
+    # so a later run mails them once the address is verified.
+    waiting_for_address: int = 0
 
 
 def notify_expiring_tokens(
@@ -149,6 +153,9 @@ def notify_expiring_tokens(
         owner = tokens[0].user
         if not owner.email:
             result.skipped_no_email += len(tokens)
+            continue
+        if not can_email_user(owner):
+            result.waiting_for_address += len(tokens)
             continue
         if dry_run:
             result.owners += 1

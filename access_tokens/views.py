@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from . import flash, services
 from .forms import AccessTokenForm, is_form_nonce, new_form_nonce
+from .hooks import can_email_user
 from .models import AccessToken
 
 SOON_DAYS = 7
@@ -81,6 +82,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "inactive": inactive,
         "new_token": new_token,
         "retention_days": services.token_settings.INACTIVE_RETENTION_DAYS,
+        # Say why no mail comes (no address, or one not verified yet), where it would matter.
+        "mail_held": not can_email_user(request.user),
     }
     return render(request, "access_tokens/index.html", ctx)
 

@@ -29,18 +29,6 @@ MAIL_TO_UNVERIFIED = {
 }
 
 
-def can_email_user(user: AbstractBaseUser) -> bool:
-    """Return whether Keystand may mail `user`: only once their primary address is verified.
-
-    Until then a stranger who signed up with someone else's address could have Keystand mail
-    them; the one exception is the verification link itself (and a password reset).
-    """
-    email = getattr(user, "email", "")
-    if not email:
-        return False
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-
-
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,

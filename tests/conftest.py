@@ -4,6 +4,7 @@ and gets 404 for other people's things; olivia is an operator (staff and superus
 """
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test.utils import override_settings
@@ -77,11 +78,18 @@ def _plain_static_files(settings):
     }
 
 
+def _verified(user):
+    """Mark the user's address verified, as signing up and opening the link would."""
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
 def _user(django_user_model, username: str, **extra):
     password = make_password(PASSWORD, hasher="md5")
-    return django_user_model.objects.create(
+    user = django_user_model.objects.create(
         username=username, email=f"{username}@example.org", password=password, **extra
     )
+    return _verified(user)
 
 
 @pytest.fixture

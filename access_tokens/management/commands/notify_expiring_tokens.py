@@ -45,4 +45,9 @@ class Command(BaseCommand):
         )
         if result.skipped_no_email:
             line += f"; skipped {result.skipped_no_email} token(s) whose owner has no email"
+        if result.waiting_for_address:
+            line += (
+                f"; held {result.waiting_for_address} token(s) until their owner verifies "
+                "their email address"
+            )
         self.stdout.write(line + ".")
