@@ -6,10 +6,11 @@ their tokens through it first, so even that leaves a line in the audit trail per
 """
 
 from allauth.account.decorators import secure_admin_login
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.shortcuts import redirect
 
@@ -66,20 +67,48 @@ class AccessTokenInline(admin.TabularInline):
         return False
 
 
+# An authenticator app is what allauth counts as two-factor; recovery codes alone are not one.
+_HAS_TOTP = Exists(Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP))
+
+
+class TwoFactorFilter(admin.SimpleListFilter):
+    title = "two-factor"
+    parameter_name = "two_factor"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Set up"), ("no", "Not set up")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(_two_factor=True)
+        if self.value() == "no":
+            return queryset.filter(_two_factor=False)
+        return queryset
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [AccessTokenInline]
-    list_display = [*DjangoUserAdmin.list_display, "token_count"]
+    list_display = [*DjangoUserAdmin.list_display, "two_factor", "token_count"]
+    list_filter = [*DjangoUserAdmin.list_filter, TwoFactorFilter]
     actions = ["revoke_all_tokens"]
 
     def get_queryset(self, request):
         live = Q(access_tokens__revoked_at__isnull=True) & (
             Q(access_tokens__expires_at__isnull=True) | Q(access_tokens__expires_at__gte=Now())
         )
-        return super().get_queryset(request).annotate(_token_count=Count("access_tokens", live))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_token_count=Count("access_tokens", live), _two_factor=_HAS_TOTP)
+        )
+
+    @admin.display(description="two-factor", boolean=True, ordering="_two_factor")
+    def two_factor(self, user) -> bool:
+        return user._two_factor
 
     @admin.display(description="active tokens", ordering="_token_count")
     def token_count(self, user) -> int:

@@ -4,6 +4,7 @@ attempts answers 429, so scripts and monitoring can tell it from a wrong passwor
 """
 
 from allauth.account import views as account_views
+from allauth.mfa.base import views as mfa_views
 from django.http import HttpResponse
 
 
@@ -31,5 +32,10 @@ class PasswordChangeView(_TooManyAttemptsIs429, account_views.PasswordChangeView
     """Change the password; wrong current passwords count as failed sign-ins."""
 
 
+class MFAAuthenticateView(_TooManyAttemptsIs429, mfa_views.AuthenticateView):
+    """The second step of signing in: wrong codes count against the same limits."""
+
+
 login = LoginView.as_view()
 password_change = PasswordChangeView.as_view()
+mfa_authenticate = MFAAuthenticateView.as_view()

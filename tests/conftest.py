@@ -5,6 +5,7 @@ and gets 404 for other people's things; olivia is an operator (staff and superus
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.test.utils import override_settings
@@ -20,6 +21,9 @@ PASSWORD = "correct-horse-battery-staple-42"
 # uses Argon2, which stays first in PASSWORD_HASHERS; tests/project/test_settings.py and
 # tests/accounts/test_signup.py check that.
 FIXTURE_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+# Olivia, an operator, has two-factor set up (staff need it for the admin): this is the secret
+# her authenticator app holds; tests.totp.totp_code(OLIVIA_TOTP_SECRET) is her current code.
+OLIVIA_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def pytest_configure(config):
@@ -109,7 +113,9 @@ def charlie(django_user_model):
 
 @pytest.fixture
 def olivia(django_user_model):
-    return _user(django_user_model, "olivia", is_staff=True, is_superuser=True)
+    olivia = _user(django_user_model, "olivia", is_staff=True, is_superuser=True)
+    TOTP.activate(olivia, OLIVIA_TOTP_SECRET)
+    return olivia
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from access_tokens.models import AccessTokenEvent
 from tests.browser.conftest import api_get
-from tests.conftest import PASSWORD
+from tests.conftest import OLIVIA_TOTP_SECRET, PASSWORD
+from tests.totp import totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -18,6 +19,9 @@ def _admin_sign_in(page, username: str) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Operators have two-factor (staff must): the code from their authenticator app.
+    page.get_by_label("Code").fill(totp_code(OLIVIA_TOTP_SECRET))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 

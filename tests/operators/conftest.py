@@ -42,10 +42,15 @@ def olivia_client(client, olivia):
 
 @pytest.fixture
 def staff_without_perms(django_user_model):
-    """Staff may enter the admin, but without permissions sees no tokens."""
-    from tests.conftest import _user
+    """Staff may enter the admin (with two-factor, as staff must), but without permissions
+    sees no tokens."""
+    from allauth.mfa.totp.internal.auth import TOTP
 
-    return _user(django_user_model, "stan", is_staff=True)
+    from tests.conftest import OLIVIA_TOTP_SECRET, _user
+
+    stan = _user(django_user_model, "stan", is_staff=True)
+    TOTP.activate(stan, OLIVIA_TOTP_SECRET)
+    return stan
 
 
 @pytest.fixture

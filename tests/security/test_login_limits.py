@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import OLIVIA_TOTP_SECRET, PASSWORD
+from tests.totp import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,9 @@ def test_the_admin_sends_people_to_the_site_sign_in(client, olivia):
     form = _admin_login_form(client)
     assert form == "/accounts/login/?next=%2Fadmin%2F"
     r = _login(client, "olivia", PASSWORD, path=form)
+    # Operators have two-factor: the code is the second step, then back to the admin.
+    assert r["Location"] == "/accounts/2fa/authenticate/"
+    r = client.post(r["Location"], {"code": totp_code(OLIVIA_TOTP_SECRET)})
     assert r.status_code == 302
     assert r["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
