@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     "SCOPES": {},
     # Dotted path to fn(user) -> bool: may this user's address be mailed? See hooks.py.
     "CAN_EMAIL_USER": None,
+    # Sudo mode: creating, rotating or extending a token in the browser needs a password (or
+    # second factor) entered this many seconds ago at most; 0 = off. See reauth.py.
+    "REAUTH_SECONDS": 900,
+    # Dotted path to fn(request, max_age) -> bool; None = the default in reauth.py.
+    "RECENT_AUTH_CHECK": None,
+    # URL name or path of the page that asks for the password again; None = allauth's.
+    "REAUTH_URL": None,
 }
 
 # Settings that belong to the whole deployment rather than to this app, read unprefixed.

@@ -329,6 +329,10 @@ for _name in (
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 if ACCESS_TOKEN_MAX_LIFETIME_DAYS is not None and ACCESS_TOKEN_MAX_LIFETIME_DAYS < 1:
     raise ImproperlyConfigured("ACCESS_TOKEN_MAX_LIFETIME_DAYS must be at least 1 when set.")
+# Sudo mode (access_tokens/reauth.py): seconds a password or code is good for; 0 = off.
+ACCESS_TOKEN_REAUTH_SECONDS = env.int("ACCESS_TOKEN_REAUTH_SECONDS", default=900)
+if ACCESS_TOKEN_REAUTH_SECONDS < 0:
+    raise ImproperlyConfigured("ACCESS_TOKEN_REAUTH_SECONDS must not be negative.")
 
 REST_FRAMEWORK = {
     # The token classes come first: DRF asks only the first class for WWW-Authenticate,

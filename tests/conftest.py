@@ -118,10 +118,21 @@ def olivia(django_user_model):
     return olivia
 
 
+def sign_in(client, user, password: str = PASSWORD):
+    """Sign in through the real form, so the session knows when the password was entered
+    (creating a token needs a recent one)."""
+    r = client.post("/accounts/login/", {"login": user.get_username(), "password": password})
+    assert r.status_code == 302, r.content.decode()[:500]
+    client.get(r["Location"])  # shows (and so uses up) the "Successfully signed in" message
+    # Signing in upgraded the fixture's fast hash to Argon2; a stale object would give
+    # force_login elsewhere a session hash that no longer matches.
+    user.refresh_from_db()
+    return client
+
+
 @pytest.fixture
 def alice_client(client, alice):
-    client.force_login(alice)
-    return client
+    return sign_in(client, alice)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from access_tokens import flash
 from access_tokens.forms import new_form_nonce
+from tests.conftest import sign_in
 
 LIST_URL = "/settings/access-tokens/"
 NEW_URL = "/settings/access-tokens/new/"
@@ -92,11 +93,11 @@ def database_places_holding(*needles: str) -> list[str]:
 
 @pytest.fixture
 def bob_client(client, bob):
-    client.force_login(bob)
+    sign_in(client, bob)
     return client
 
 
 @pytest.fixture
 def charlie_client(client, charlie):
-    client.force_login(charlie)
+    sign_in(client, charlie)
     return client

@@ -9,6 +9,7 @@ from django.utils import timezone
 from access_tokens import services
 from access_tokens.models import AccessToken, AccessTokenEvent
 from tests.access_tokens.conftest import NEW_URL, delete_url, form_data
+from tests.conftest import sign_in
 
 
 @pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_it_records_nothing_for_a_refused_create_or_a_confirmation_page(
 @pytest.mark.django_db
 def test_it_records_nothing_when_an_outsider_tries_to_delete(bob, client, alice, make_token):
     token, _ = make_token(alice)
-    client.force_login(bob)
+    sign_in(client, bob)
     client.post(delete_url(token))
     assert list(AccessTokenEvent.objects.values_list("action", flat=True)) == ["created"]
 

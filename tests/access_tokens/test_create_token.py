@@ -16,6 +16,7 @@ from tests.access_tokens.conftest import (
     text,
     today,
 )
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -354,9 +355,10 @@ def test_it_creates_one_token_when_the_same_form_is_posted_twice(alice, alice_cl
 
 def test_it_does_not_mistake_another_users_nonce_for_a_double_submit(alice, bob, client):
     data = form_data(name="Alice's")
-    client.force_login(alice)
+    sign_in(client, alice)
     client.post(NEW_URL, data)
-    client.force_login(bob)
+    client.post("/accounts/logout/")
+    sign_in(client, bob)
     response = client.post(NEW_URL, {**data, "name": "Bob's"})
     # Bob is not sent to a list showing Alice's token; he is asked to submit again.
     assert response.status_code == 200

@@ -21,6 +21,7 @@ from tests.access_tokens.conftest import (
     shows,
     text,
 )
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def test_it_shows_my_token_to_me_only(alice_client, client, bob):
 def test_it_forgets_the_token_when_the_user_logs_out(alice_client, alice):
     alice_client.post(NEW_URL, form_data())
     alice_client.post("/accounts/logout/")
-    alice_client.force_login(alice)
+    sign_in(alice_client, alice)
     response = alice_client.get(LIST_URL)
     assert response.context["new_token"] is None
 

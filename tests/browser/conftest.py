@@ -16,6 +16,7 @@ from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.chromium import CHROMIUM, launch_chromium
+from tests.conftest import sign_in as tests_sign_in
 
 # Generous: a loaded CI machine may be slow. Tests never assert timings.
 TIMEOUT_MS = 15_000
@@ -111,12 +112,14 @@ def page(new_page):
 
 
 def sign_in(page, user, base_url: str) -> None:
-    """Put a signed-in session for `user` into the page's context without typing a password.
+    """Put a signed-in session for `user` into the page's context without typing in the page.
 
-    Signing in through the form is tested on its own; the other journeys start signed in.
+    Signing in through the form is tested on its own; the other journeys start signed in. The
+    session comes from the real sign-in form (not force_login), so it knows when the password
+    was entered, as creating a token requires.
     """
     client = Client()
-    client.force_login(user)
+    tests_sign_in(client, user)
     cookie = client.cookies["sessionid"].value
     page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": base_url}])
 

@@ -136,3 +136,26 @@ def test_it_hashes_passwords_with_argon2_first(django_user_model):
 def test_it_has_no_missing_migrations(db):
     # Raises SystemExit(1) when a model change has no migration.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("RATE_LIMIT_SIGNUP", "lots"),
+        ("RATE_LIMIT_PASSWORD_RESET", "10/h/ip,3/fortnight/key"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "0"),
+        ("ACCESS_TOKEN_REAUTH_SECONDS", "-1"),
+    ],
+)
+def test_it_refuses_a_bad_account_limit(fresh_database_url, name, value):
+    r = _manage(fresh_database_url, "check", **_production(**{name: value}))
+    assert r.returncode != 0
+    assert name in r.stderr
+
+
+def test_it_requires_two_factor_for_staff_unless_debugging(fresh_database_url):
+    show = "from django.conf import settings; print(settings.REQUIRE_2FA_FOR_STAFF)"
+    production = _manage(fresh_database_url, "shell", "-c", show, **_production())
+    assert production.stdout.strip().splitlines()[-1] == "True"
+    debug = _manage(fresh_database_url, "shell", "-c", show, DEBUG="true")
+    assert debug.stdout.strip().splitlines()[-1] == "False"

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from access_tokens import services
 from access_tokens.models import AccessToken, AccessTokenEvent
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,7 +91,7 @@ def test_it_never_passes_the_limit_when_many_create_at_once(alice, make_token, s
 
 def test_it_makes_one_token_from_a_form_submitted_twice_at_once(alice):
     first = Client()
-    first.force_login(alice)
+    sign_in(first, alice)
     second = Client()
     second.cookies = first.cookies  # the same browser, clicking twice
 
