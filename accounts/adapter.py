@@ -20,12 +20,13 @@ from django.urls import reverse
 
 from access_tokens.client_ip import client_ip
 
-# Mail that may go to an address nobody has proven yet: the proof itself, and the reset link
-# (which proves it too, and is how an existing user with an unverified address gets back in).
+# Mail that may go to an address nobody has proven yet: the proof itself, and the links that
+# set a password (a reset, an operator's invitation), which prove it too when used.
 MAIL_TO_UNVERIFIED = {
     "account/email/email_confirmation",
     "account/email/email_confirmation_signup",
     "account/email/password_reset_key",
+    "account/email/invitation",
 }
 
 

@@ -10,12 +10,18 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Now
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from access_tokens.admin import plural, revoke_confirmation, revoke_tokens
 from access_tokens.models import AccessToken
+
+from .forms import InviteForm
+from .invitations import invite_user, send_invitation
 
 User = get_user_model()
 
@@ -94,7 +100,47 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [AccessTokenInline]
     list_display = [*DjangoUserAdmin.list_display, "two_factor", "token_count"]
     list_filter = [*DjangoUserAdmin.list_filter, TwoFactorFilter]
-    actions = ["revoke_all_tokens"]
+    actions = ["revoke_all_tokens", "send_invitation_again"]
+    change_list_template = "admin/accounts/user_change_list.html"
+
+    def get_urls(self):
+        invite = path(
+            "invite/", self.admin_site.admin_view(self.invite_view), name="auth_user_invite"
+        )
+        return [invite, *super().get_urls()]
+
+    def invite_view(self, request):
+        """Create an account for someone and mail them a link to choose a password."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = InviteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = invite_user(request=request, **form.cleaned_data)
+            self.log_addition(request, user, "Invited by email.")
+            self.message_user(
+                request,
+                f"Invited {user.get_username()}: a link to set a password went to {user.email}.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:auth_user_changelist")
+        ctx = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Invite a user",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/accounts/invite.html", ctx)
+
+    @admin.action(description="Send a new invitation (password-set link)", permissions=["add"])
+    def send_invitation_again(self, request, queryset):
+        sent = 0
+        for user in queryset.filter(is_active=True).exclude(email=""):
+            if not user.has_usable_password():
+                send_invitation(request=request, user=user)
+                sent += 1
+        skipped = queryset.count() - sent
+        note = f" Skipped {skipped}: they have a password or no email address." if skipped else ""
+        self.message_user(request, f"Sent {sent} invitation(s).{note}", messages.SUCCESS)
 
     def get_queryset(self, request):
         live = Q(access_tokens__revoked_at__isnull=True) & (

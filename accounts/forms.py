@@ -1,6 +1,9 @@
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.models import EmailAddress
+from django import forms
+from django.contrib.auth import get_user_model
 
 
 class LoginForm(AllauthLoginForm):
@@ -30,3 +33,21 @@ class ChangePasswordForm(AllauthChangePasswordForm):
         if not adapter.reauthenticate(self.user, password):
             raise adapter.validation_error("enter_current_password")
         return password
+
+
+class InviteForm(forms.Form):
+    """What an operator types to invite someone: a username and an email address."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The link to choose a password goes here.")
+
+    def clean_username(self) -> str:
+        username = get_adapter().clean_username(self.cleaned_data["username"])
+        return username
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        taken = get_user_model().objects.filter(email__iexact=email).exists()
+        if taken or EmailAddress.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
