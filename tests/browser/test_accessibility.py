@@ -91,6 +91,9 @@ SIGNED_IN_ACCOUNT_PAGES = [
     "/accounts/password/change/",
     "/accounts/email/",
     "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+    # Asks for the password first, then shows the QR code and the secret.
+    "/accounts/2fa/totp/activate/",
     "/accounts/logout/",
 ]
 
@@ -109,4 +112,21 @@ def test_it_has_accessible_account_pages(new_page, scheme, alice, live_server):
     page.goto("/accounts/password/change/")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_text("This field is required.").first).to_be_visible()
+    _assert_accessible(page)
+
+
+def test_it_has_accessible_two_factor_pages(new_page, scheme, olivia, live_server):
+    from tests.conftest import OLIVIA_TOTP_SECRET, PASSWORD
+    from tests.totp import totp_code
+
+    page = new_page(color_scheme=scheme)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username or email").fill("olivia")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    _assert_accessible(page)
+    page.get_by_label("Code").fill(totp_code(OLIVIA_TOTP_SECRET))
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/accounts/2fa/recovery-codes/generate/")
     _assert_accessible(page)

@@ -34,3 +34,15 @@ def test_it_labels_every_value_and_fits_the_screen(new_page, alice, make_token, 
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == []
+
+
+def test_the_account_pages_fit_a_phone(new_page, alice, live_server):
+    page = new_page(viewport=PHONE)
+    for url in ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]:
+        page.goto(url)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], url
+    sign_in(page, alice, live_server.url)
+    for url in ["/accounts/email/", "/accounts/2fa/", "/accounts/password/change/"]:
+        page.goto(url)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], url
+        expect(page.locator("h1")).to_be_in_viewport()
