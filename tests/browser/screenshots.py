@@ -64,6 +64,7 @@ def _create_demo_data(usernames: list[str]) -> dict[str, str]:
     import django
 
     django.setup()
+    from allauth.account.models import EmailAddress
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connections
@@ -76,8 +77,11 @@ def _create_demo_data(usernames: list[str]) -> dict[str, str]:
     used = {}
     for username in usernames:
         user = get_user_model().objects.create_user(
-            username, "ada@example.org", PASSWORD, first_name="Ada", last_name="Lovelace"
+            username, f"{username}@example.org", PASSWORD, first_name="Ada", last_name="Lovelace"
         )
+        # A verified address, as after opening the sign-up link (else the list says why no
+        # mail comes).
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         services.create_access_token(user=user, name="Old laptop", expires_at=None)
         services.create_access_token(
             user=user,
