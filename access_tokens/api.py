@@ -24,6 +24,7 @@ from . import scopes as scope_registry
 from . import services
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
+from .reauth import check_session_write
 from .throttling import RevokeThrottle
 
 
@@ -309,6 +310,7 @@ class AccessTokenList(generics.ListCreateAPIView):
         responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 413, 429)},
     )
     def post(self, request, *args, **kwargs):
+        check_session_write(request)
         serializer = AccessTokenCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         try:

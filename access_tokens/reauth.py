@@ -30,6 +30,7 @@ from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import resolve_url
 from django.utils.http import urlencode
 from django.utils.module_loading import import_string
+from rest_framework import exceptions
 
 from .conf import token_settings
 
@@ -91,6 +92,20 @@ def reauthentication_required(view: Callable[..., HttpResponse]) -> Callable[...
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def check_session_write(request) -> None:
+    """Refuse an API write made with a browser session (not a token) whose password is too
+    old, so the API is no way around sudo mode. Token requests pass: a token is its own proof,
+    and the limits on what a token may create live in the services."""
+    if request.auth is None and not recently_authenticated(request):
+        raise exceptions.PermissionDenied(
+            detail=(
+                "Confirm your password in the browser first: this session's sign-in is too "
+                "old to create tokens. Or call the API with a token."
+            ),
+            code="reauthentication_required",
+        )
 
 
 def stashed_form_data(request: HttpRequest) -> QueryDict | None:

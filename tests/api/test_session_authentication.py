@@ -1,7 +1,12 @@
 """A signed-in browser session works on the API, with CSRF enforced on writes."""
 
+import time
+
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
+
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -10,8 +15,9 @@ CSRF = "a" * 32  # any well-formed secret: the cookie and the header must agree
 
 @pytest.fixture
 def browser(alice):
+    """A browser that signed in through the form a moment ago."""
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(alice)
+    client.cookies["sessionid"] = sign_in(Client(), alice).cookies["sessionid"].value
     return client
 
 
@@ -63,3 +69,23 @@ def test_a_token_needs_no_csrf_token(alice_token):
         "/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}"
     )
     assert r.status_code == 201
+
+
+def test_an_old_session_cannot_create_tokens_through_the_api(browser, alice, monkeypatch):
+    # The API is no way around sudo mode (access_tokens/reauth.py).
+    later = time.time() + 901
+    monkeypatch.setattr(time, "time", lambda: later)
+    browser.cookies["csrftoken"] = CSRF
+    r = browser.post("/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF)
+    assert r.status_code == 403
+    assert r.json()["detail"].startswith("Confirm your password in the browser first")
+    assert alice.access_tokens.count() == 0
+
+
+def test_a_session_with_no_password_record_cannot_create_tokens(alice):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(alice)
+    client.cookies["csrftoken"] = CSRF
+    r = client.post("/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF)
+    assert r.status_code == 403
+    assert alice.access_tokens.count() == 0
