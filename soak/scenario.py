@@ -187,7 +187,7 @@ class Client(threading.Thread):
         token = _csrf(html) if st == 200 else None
         if not token:
             return False
-        form = {"csrfmiddlewaretoken": token, "username": self.s.username, "password": PASSWORD}
+        form = {"csrfmiddlewaretoken": token, "login": self.s.username, "password": PASSWORD}
         st, _html, location, *_ = self.b.request("sign_in", "POST", "/accounts/login/", form=form)
         self.s.signed_in = st == 302 and "/accounts/login/" not in location
         if st == 200:
