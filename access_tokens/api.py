@@ -383,6 +383,7 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
 
 
 def _rotate(request, token: AccessToken) -> Response:
+    check_session_write(request)
     serializer = RotateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     expires_at = serializer.validated_data.get("expires_at", services.KEEP)

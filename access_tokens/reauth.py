@@ -24,6 +24,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.apps import apps
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpResponseRedirect, QueryDict
@@ -118,3 +119,12 @@ def stashed_form_data(request: HttpRequest) -> QueryDict | None:
     for key, values in stash["data"].items():
         data.setlist(key, values)
     return data
+
+
+def restore_form_input(form: forms.Form, data: QueryDict) -> None:
+    """Put stashed input back into an unbound form as its initial values (lists for fields
+    that take several values), so the page shows what was typed, without errors."""
+    for name, field in form.fields.items():
+        if name in data:
+            multiple = isinstance(field, forms.MultipleChoiceField)
+            form.initial[name] = data.getlist(name) if multiple else data[name]

@@ -13,7 +13,7 @@ from . import flash, services
 from .forms import AccessTokenForm, is_form_nonce, new_form_nonce
 from .hooks import can_email_user
 from .models import AccessToken
-from .reauth import reauthentication_required, stashed_form_data
+from .reauth import reauthentication_required, restore_form_input, stashed_form_data
 
 SOON_DAYS = 7
 
@@ -118,12 +118,11 @@ def create(request: HttpRequest) -> HttpResponse:
         if "nonce" in form.errors or form.non_field_errors():
             form.renew_nonce()
     else:
+        form = AccessTokenForm(user=request.user, initial={"nonce": new_form_nonce()})
         # Back from re-entering the password: the form as it was submitted, to submit again.
         stashed = stashed_form_data(request) if request.method == "GET" else None
-        initial = {"nonce": new_form_nonce()}
         if stashed is not None:
-            initial.update({k: v if len(v) > 1 else v[0] for k, v in stashed.lists()})
-        form = AccessTokenForm(user=request.user, initial=initial)
+            restore_form_input(form, stashed)
     return render(request, "access_tokens/new.html", {"form": form})
 
 

@@ -20,7 +20,7 @@ REAUTH = "/accounts/reauthenticate/?next=%2Fsettings%2Faccess-tokens%2Fnew%2F"
 def later(monkeypatch):
     """Move the clock past the 15 minutes a password is good for."""
     now = time.time() + 901
-    monkeypatch.setattr(time, "time", lambda: now)
+    monkeypatch.setattr(time, "time", lambda *args: now)
 
 
 def test_a_fresh_sign_in_creates_without_asking(alice_client, alice):
@@ -33,7 +33,10 @@ def test_a_fresh_sign_in_creates_without_asking(alice_client, alice):
 def test_an_old_sign_in_is_asked_for_the_password_first(alice_client, alice, later):
     # The form itself still opens: only the change waits.
     assert alice_client.get(NEW_URL).status_code == 200
-    r = alice_client.post(NEW_URL, form_data(name="Deploy from CI", expiration="90"))
+    r = alice_client.post(
+        NEW_URL,
+        form_data(name="Deploy from CI", expiration="90", scopes=["read_api", "read_user"]),
+    )
     assert r.status_code == 302
     assert r["Location"] == REAUTH
     assert not AccessToken.objects.filter(user=alice).exists()
@@ -46,13 +49,16 @@ def test_an_old_sign_in_is_asked_for_the_password_first(alice_client, alice, lat
     form = page.context["form"]
     assert form["name"].value() == "Deploy from CI"
     assert form["expiration"].value() == "90"
+    assert form["scopes"].value() == ["read_api", "read_user"]
     assert not AccessToken.objects.filter(user=alice).exists()
     # Only once: a later visit starts from an empty form.
     assert alice_client.get(NEW_URL).context["form"]["name"].value() in (None, "")
 
     r = alice_client.post(NEW_URL, {k: v.value() or "" for k, v in _fields(form)})
     assert r.status_code == 302
-    assert AccessToken.objects.get(user=alice).name == "Deploy from CI"
+    token = AccessToken.objects.get(user=alice)
+    assert token.name == "Deploy from CI"
+    assert token.scope_list == ["read_api", "read_user"]
 
 
 def _fields(form):

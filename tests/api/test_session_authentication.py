@@ -74,7 +74,7 @@ def test_a_token_needs_no_csrf_token(alice_token):
 def test_an_old_session_cannot_create_tokens_through_the_api(browser, alice, monkeypatch):
     # The API is no way around sudo mode (access_tokens/reauth.py).
     later = time.time() + 901
-    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda *args: later)
     browser.cookies["csrftoken"] = CSRF
     r = browser.post("/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF)
     assert r.status_code == 403
@@ -89,3 +89,19 @@ def test_a_session_with_no_password_record_cannot_create_tokens(alice):
     r = client.post("/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF)
     assert r.status_code == 403
     assert alice.access_tokens.count() == 0
+
+
+def test_an_old_session_cannot_rotate_tokens_through_the_api(
+    browser, alice, alice_token, monkeypatch
+):
+    token, _raw = alice_token
+    later = time.time() + 901
+    monkeypatch.setattr(time, "time", lambda *args: later)
+    browser.cookies["csrftoken"] = CSRF
+    r = browser.post(
+        f"/api/v1/access-tokens/{token.id}/rotate/", {}, format="json", HTTP_X_CSRFTOKEN=CSRF
+    )
+    assert r.status_code == 403
+    assert r.json()["detail"].startswith("Confirm your password in the browser first")
+    token.refresh_from_db()
+    assert token.revoked_at is None

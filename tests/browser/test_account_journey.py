@@ -84,6 +84,8 @@ def test_an_account_from_sign_up_to_a_password_reset(page, settings, django_user
     page.goto("/settings/access-tokens/new/")
     page.get_by_label("Name").fill("Deploy from CI")
     page.get_by_label("Expiration").select_option("90")
+    page.get_by_label("read_api", exact=True).check()
+    page.get_by_label("read_user", exact=True).check()
     page.get_by_role("button", name="Create token").click()
     expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next="))
     settings.ACCESS_TOKEN_REAUTH_SECONDS = 900
@@ -93,9 +95,13 @@ def test_an_account_from_sign_up_to_a_password_reset(page, settings, django_user
     expect(page).to_have_url(re.compile(r"/settings/access-tokens/new/$"))
     expect(page.get_by_label("Name")).to_have_value("Deploy from CI")
     expect(page.get_by_label("Expiration")).to_have_value("90")
+    expect(page.get_by_label("read_api", exact=True)).to_be_checked()
+    expect(page.get_by_label("read_user", exact=True)).to_be_checked()
+    expect(page.get_by_label("api", exact=True)).not_to_be_checked()
     page.get_by_role("button", name="Create token").click()
     expect(page.locator(".new-token")).to_be_visible()
-    assert AccessToken.objects.get().name == "Deploy from CI"
+    token = AccessToken.objects.get()
+    assert (token.name, token.scope_list) == ("Deploy from CI", ["read_api", "read_user"])
     # Verified now, so the owner hears about the new token.
     assert mail.outbox[-1].to == ["dora@example.org"]
     assert "token was created" in mail.outbox[-1].subject
