@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from access_tokens import services
 from access_tokens.models import AccessToken, AccessTokenEvent
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_deleting_the_parent_revokes_what_it_made(api_client, alice, hour_token)
 
 
 def test_a_session_made_token_has_no_parent(client, alice):
-    client.force_login(alice)
+    sign_in(client, alice)  # a fresh password: the API asks for one from sessions too
     r = client.post(URL, {"expires_at": None}, content_type="application/json")
     assert r.status_code == 201
     assert r.json()["created_by_token"] is None
