@@ -10,11 +10,11 @@ Three ways to present a token, one check (services.check_access_token):
 import base64
 import binascii
 
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from . import services
-from .client_ip import client_ip
 from .throttling import FailedAuthenticationThrottle
 
 
@@ -28,11 +28,12 @@ def _fail(request, message: str):
 
 def authenticate_token(request, raw: str):
     """Return (user, token) for a raw token or raise AuthenticationFailed."""
+    now = timezone.now()
     try:
-        token = services.check_access_token(raw)
+        token = services.check_access_token(raw, now=now)
     except services.TokenError as e:
         _fail(request, e.message)
-    services.record_access_token_use(token, ip=client_ip(request))
+    services.record_access_token_use(token, request=request, now=now)
     return token.user, token
 
 

@@ -64,12 +64,24 @@ def _from_setting(name: str, value: str | Mapping) -> Scope:
     return Scope(name, value.get("description", ""), frozenset(value.get("implies", ())))
 
 
+class _Cache:
+    """The registry and the expansions asked of it, rebuilt when the setting is replaced (a
+    host's settings at startup, or a test's override), so the hot path does no work."""
+
+    source: object = None
+    scopes: dict[str, Scope] = {}
+    expansions: dict[frozenset[str], frozenset[str]] = {}
+
+
 def registry() -> dict[str, Scope]:
     """Return every scope by name: the built-in ones, then the host project's."""
-    scopes = {scope.name: scope for scope in BUILT_IN}
-    for name, value in token_settings.SCOPES.items():
-        scopes.setdefault(name, _from_setting(name, value))
-    return scopes
+    extra = token_settings.SCOPES
+    if _Cache.source is not extra:
+        scopes = {scope.name: scope for scope in BUILT_IN}
+        for name, value in extra.items():
+            scopes.setdefault(name, _from_setting(name, value))
+        _Cache.scopes, _Cache.expansions, _Cache.source = scopes, {}, extra
+    return _Cache.scopes
 
 
 def choices() -> list[tuple[str, str]]:
@@ -84,6 +96,14 @@ def normalise(names: Iterable[str]) -> str:
 def expand(names: Iterable[str]) -> frozenset[str]:
     """Return the scopes `names` grant, implied ones included."""
     known = registry()
+    key = frozenset(names)
+    cached = _Cache.expansions.get(key)
+    if cached is None:
+        cached = _Cache.expansions[key] = _expand(key, known)
+    return cached
+
+
+def _expand(names: frozenset[str], known: dict[str, Scope]) -> frozenset[str]:
     granted: set[str] = set()
     pending = list(names)
     while pending:
@@ -115,6 +135,20 @@ def unknown(names: Iterable[str]) -> list[str]:
     return sorted(name for name in set(names) if name not in known)
 
 
+def granted_by(stored: str) -> frozenset[str]:
+    """Return what a token's stored scopes ("api read_user") grant, implied ones included."""
+    registry()  # rebuilds the caches if the setting changed
+    cached = _Cache.expansions.get(stored)
+    if cached is None:
+        cached = _Cache.expansions[stored] = expand(stored.split())
+    return cached
+
+
+_SAFE = frozenset({READ_API})
+_UNSAFE = frozenset({API})
+_declared: dict[tuple[int, str], tuple[object, frozenset[str]]] = {}
+
+
 def required_for(view, method: str) -> frozenset[str]:
     """Return the scopes that may make this request to `view` (any one suffices).
 
@@ -122,8 +156,16 @@ def required_for(view, method: str) -> frozenset[str]:
     without a declaration safe methods need read_api and everything else api.
     """
     declared = getattr(view, "required_scopes", None)
-    if isinstance(declared, Mapping):
-        declared = declared.get(method.upper())
-    if declared is not None:
-        return frozenset(declared)
-    return frozenset({READ_API} if method.upper() in SAFE_METHODS else {API})
+    if declared is None:
+        return _SAFE if method in SAFE_METHODS else _UNSAFE
+    # Declarations live on view classes (or in as_view's kwargs): read each once.
+    key = (id(declared), method)
+    cached = _declared.get(key)
+    if cached is None or cached[0] is not declared:
+        names = declared.get(method.upper()) if isinstance(declared, Mapping) else declared
+        if names is None:
+            result = _SAFE if method.upper() in SAFE_METHODS else _UNSAFE
+        else:
+            result = frozenset(names)
+        cached = _declared[key] = (declared, result)
+    return cached[1]

@@ -8,7 +8,6 @@ rule (a limit, an audit row, an email) lives in exactly one place.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from . import scopes as scope_registry
 from .audit import COMMAND_LINE_ACTOR, acting_token, record_event  # noqa: F401  (this API)
+from .client_ip import client_ip
 from .conf import token_settings
 from .expiry import (  # noqa: F401  (the expiry helpers are part of this API)
     default_expiry,
@@ -32,6 +31,7 @@ from .expiry import (  # noqa: F401  (the expiry helpers are part of this API)
     latest_allowed_expiry,
     same_lifetime_from_today,
 )
+from .lookup import token_by_digest
 from .models import AccessToken, AccessTokenEvent
 from .token_format import (  # noqa: F401  (the format helpers are part of this API)
     PREFIX,
@@ -83,56 +83,8 @@ class InactiveOwner(TokenError):
     message = "User inactive or deleted."
 
 
-class _DigestLookup(threading.local):
-    """The query behind every token check, planned once per thread and database.
-
-    Django rebuilds a queryset's SQL on every execution, and for this one query, run on every
-    API request, that was most of its cost (docs/performance.md). The plan is Django's own:
-    the compiled SQL, the column converters and ModelIterable's row-to-objects recipe.
-    """
-
-    _PLACEHOLDER = "digest placeholder"
-
-    def __init__(self):
-        self.plans = {}
-
-    def _plan(self, db: str) -> tuple:
-        queryset = AccessToken.objects.using(db).select_related("user")
-        queryset = queryset.filter(digest=self._PLACEHOLDER).order_by()[:1]
-        compiler = queryset.query.get_compiler(db)
-        sql, params = compiler.as_sql()
-        params = list(params)
-        select, klass_info = compiler.select, compiler.klass_info
-        converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [s[0].target.attname for s in select[start:end]]
-        populators = get_related_populators(klass_info, select, db)
-        at = params.index(self._PLACEHOLDER)
-        return sql, params, at, compiler, converters, start, end, names, populators
-
-    def __call__(self, digest: str) -> AccessToken | None:
-        """Return the token with this digest, its owner joined, or None."""
-        db = router.db_for_read(AccessToken)
-        plan = self.plans.get(db)
-        if plan is None:
-            plan = self.plans[db] = self._plan(db)
-        sql, params, at, compiler, converters, start, end, names, populators = plan
-        params = params.copy()
-        params[at] = digest
-        with connections[db].cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if converters:
-            row = next(compiler.apply_converters([row], converters))
-        token = AccessToken.from_db(db, names, row[start:end])
-        for populator in populators:
-            populator.populate(row, token)
-        return token
-
-
-_token_by_digest = _DigestLookup()
+# One indexed query by digest with the owner joined, planned once per thread (lookup.py).
+_token_by_digest = token_by_digest
 
 
 @sensitive_variables("raw")
@@ -167,17 +119,25 @@ def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessTok
 
 
 def record_access_token_use(
-    token: AccessToken, *, ip: str | None, now: dt.datetime | None = None
+    token: AccessToken,
+    *,
+    ip: str | None = None,
+    request: HttpRequest | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
-    """Note when and from where a token was last used, at most once per interval.
+    """Note when and from where (`ip`, or the client of `request`) a token was last used, at
+    most once per interval.
 
-    The value read during authentication decides, so a fresh token costs no query at all.
-    The conditional UPDATE keeps concurrent workers from writing the same minute twice.
+    The value read during authentication decides, so a fresh token costs no query at all (and
+    no address lookup). The conditional UPDATE keeps concurrent workers from writing the same
+    minute twice.
     """
     now = now or _now()
     interval = dt.timedelta(seconds=token_settings.LAST_USED_INTERVAL)
     if token.last_used_at is not None and now - token.last_used_at < interval:
         return
+    if request is not None:
+        ip = client_ip(request)
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval)
     AccessToken.objects.filter(stale, pk=token.pk).update(last_used_at=now, last_used_ip=ip)
     token.last_used_at, token.last_used_ip = now, ip

@@ -16,6 +16,7 @@ ROOT_URLCONF = "bench.urls"
 for _alias, _url in json.loads(os.environ.get("BENCH_DATABASES", "{}")).items():
     DATABASES[_alias] = {
         **env.db_url_config(_url),
+        "ENGINE": DATABASES["default"]["ENGINE"],
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
         "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),

@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that needs no round trip (config/db/postgresql).
+    # KEYSTAND_DB_ENGINE names another (the tests compare it with Django's stock backend).
+    DATABASES["default"]["ENGINE"] = env.str("KEYSTAND_DB_ENGINE", default="config.db.postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

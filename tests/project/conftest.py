@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 
 @contextlib.contextmanager
@@ -22,7 +23,7 @@ def fresh_database(directory: Path) -> Iterator[str]:
     people's runs never share one), dropped afterwards.
     """
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         yield f"sqlite:///{directory / 'db.sqlite3'}"
         return
 

@@ -1,0 +1,101 @@
+"""
+Run by tests/reliability/test_postgresql_connection.py in a process of its own, on a PostgreSQL
+database of its own: how many round trips a token-authenticated request costs, counted by the
+driver (libpq's protocol trace), and whether a connection the server dropped while idle costs a
+failed request.
+
+Prints one JSON document on stdout.
+"""
+
+import io
+import json
+import select
+import sys
+import tempfile
+import time
+
+import django
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from access_tokens import services  # noqa: E402
+
+HANDLER = get_wsgi_application()
+REQUESTS = 20
+
+
+def me(raw: str) -> int:
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/api/v1/me/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_AUTHORIZATION": f"Bearer {raw}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    statuses = []
+    result = HANDLER(env, lambda status, headers, exc_info=None: statuses.append(status))
+    try:
+        b"".join(result)
+    finally:
+        result.close()  # fires request_finished, as gunicorn does
+    return int(statuses[0][:3])
+
+
+def round_trips_per_request(raw: str) -> float:
+    """Count the server's ReadyForQuery messages (one per round trip) over REQUESTS requests."""
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        statuses = [me(raw) for _ in range(REQUESTS)]
+        pgconn.untrace()
+        trace.seek(0)
+        lines = trace.read().decode(errors="replace").splitlines()
+    assert statuses == [200] * REQUESTS, statuses
+    ready = sum(1 for line in lines if line.startswith("B") and "ReadyForQuery" in line)
+    return ready / REQUESTS
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    user = get_user_model().objects.create_user("probe", "probe@example.org", "x" * 20)
+    _token, raw = services.create_access_token(user=user, expires_at=None)
+    assert me(raw) == 200  # opens the connection and makes last_used fresh
+    result = {
+        "engine": settings.DATABASES["default"]["ENGINE"],
+        "round_trips_per_request": round_trips_per_request(raw),
+    }
+    # The server drops the idle connection, as a restart or failover does to every connection.
+    pid = connection.connection.info.backend_pid
+    db = settings.DATABASES["default"]
+    admin_url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    deadline = time.monotonic() + 5
+    fd = connection.connection.fileno()
+    while time.monotonic() < deadline and not select.select([fd], [], [], 0.05)[0]:
+        pass
+    result["status_after_server_dropped_connection"] = me(raw)
+    result["reconnected"] = connection.connection.info.backend_pid != pid
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
