@@ -352,8 +352,10 @@ def stop_redis(run) -> tuple[list[Check], dict]:
         ),
         Check(
             "Service resumes by itself when Redis is back",
+            # No deadline on the first success (a loaded machine may take seconds to answer a
+            # sign-in at all): what must hold is that sign-in works again with no restart and
+            # every sign-in sent from 5 s after Redis's return succeeds.
             first_back is not None
-            and first_back - started < 5
             and bool(posts_after)
             and all(a.status == 302 for a in posts_after)
             and run.redis.dbsize() > 0,
