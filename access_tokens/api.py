@@ -3,10 +3,7 @@
 import datetime as dt
 import re
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,10 +15,9 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import errors, services
 from . import scopes as scope_registry
-from . import services
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .reauth import check_session_write
@@ -203,13 +199,19 @@ class AccessTokenCreatedSerializer(AccessTokenSerializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    code = serializers.ChoiceField(
+        choices=list(errors.CODES),
+        help_text="What went wrong, as a stable name to branch on (see the README).",
+    )
 
 
 _ERROR_DESCRIPTIONS = {
     400: 'Invalid input: `detail` ("field: message") and, beside it, a list of messages for '
     "each invalid field (non_field_errors for the request as a whole).",
-    401: "No credentials, or refused ones (malformed, unknown, expired). See WWW-Authenticate.",
-    403: "A token whose scopes do not allow the request, or a session without a CSRF token.",
+    401: "No credentials, or refused ones (malformed, unknown, expired). WWW-Authenticate "
+    "offers every scheme (AccessToken, Bearer, Basic).",
+    403: "A token whose scopes do not allow the request (insufficient_scope), or a session "
+    "without a CSRF token (csrf_failed).",
     404: "No such token among yours.",
     413: "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE.",
     429: "Throttled: try again after Retry-After seconds.",
@@ -496,34 +498,3 @@ class RevokeView(APIView):
             serializer.validated_data["token"], request=request
         )
         return Response({"detail": _revoke_answer(result)}, status=status.HTTP_202_ACCEPTED)
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body is too large."
-    default_code = "request_too_large"
-
-
-def exception_handler(exc, context):
-    """Give every API error a JSON `detail`, field errors beside it."""
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found.")
-    elif isinstance(exc, RequestDataTooBig):
-        # Raised by Django when the JSON parser reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE;
-        # left alone it would reach the generic 400 handler with a logged traceback.
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        exc = RequestTooLarge(f"Request body is too large (the limit is {limit} bytes).")
-    response = drf_exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.ValidationError):
-        return response
-    errors = (
-        response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
-    )
-    if not errors:
-        response.data = {"detail": "Invalid input."}
-        return response
-    first_field, first_messages = next(iter(errors.items()))
-    first = first_messages[0] if isinstance(first_messages, list) else first_messages
-    summary = str(first) if first_field == "non_field_errors" else f"{first_field}: {first}"
-    response.data = {"detail": summary, **errors}
-    return response

@@ -1,6 +1,12 @@
-"""OpenAPI descriptions of the token schemes, so "Authorize" in /api/docs/ works."""
+"""The OpenAPI document and its docs page: the token schemes (so "Authorize" in /api/docs/
+works) and the public views that serve them."""
 
+from drf_spectacular import authentication
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):
@@ -30,3 +36,34 @@ class AccessTokenBasicScheme(OpenApiAuthenticationExtension):
             "scheme": "basic",
             "description": "HTTP Basic with any username and a personal access token as password.",
         }
+
+
+class _JsonErrors:
+    """Render an error as JSON whatever the view's own renderers (YAML, HTML), so that every
+    answer under /api/ that is an error has the one error body."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code >= 400:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class SchemaView(_JsonErrors, SpectacularAPIView):
+    """The OpenAPI document, public: credentials are not read at all, so a stale token in a
+    client's default headers does not stop anyone from reading the schema."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class DocsView(_JsonErrors, SpectacularSwaggerSplitView):
+    """Swagger UI on the schema, public like it."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class SessionScheme(authentication.SessionScheme):
+    target_class = "access_tokens.authentication.SessionAuthentication"

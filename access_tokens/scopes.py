@@ -70,7 +70,7 @@ class _Cache:
 
     source: object = None
     scopes: dict[str, Scope] = {}
-    expansions: dict[frozenset[str], frozenset[str]] = {}
+    expansions: dict = {}  # scope names -> what they grant; also granting()'s answers
 
 
 def registry() -> dict[str, Scope]:
@@ -125,8 +125,25 @@ def uncovered(parent: Iterable[str], child: Iterable[str]) -> list[str]:
 def granting(needed: Iterable[str]) -> list[str]:
     """Return every scope that would satisfy a need for any of `needed` (itself or through
     what it implies), to tell a refused client what to ask for."""
-    needed = set(needed)
-    return sorted(name for name in registry() if expand([name]) & needed)
+    known = registry()  # rebuilds the caches if the setting changed
+    key = ("granting", frozenset(needed))
+    cached = _Cache.expansions.get(key)
+    if cached is None:
+        cached = _Cache.expansions[key] = tuple(
+            sorted(name for name in known if expand([name]) & key[1])
+        )
+    return list(cached)
+
+
+def granting_header(needed: frozenset[str]) -> str:
+    """Return granting(needed) as a header value, computed once per setting (the hot path
+    sends it on every token-authenticated answer)."""
+    registry()
+    key = ("granting_header", needed)
+    cached = _Cache.expansions.get(key)
+    if cached is None:
+        cached = _Cache.expansions[key] = ", ".join(granting(needed))
+    return cached
 
 
 def unknown(names: Iterable[str]) -> list[str]:

@@ -38,6 +38,7 @@ from .token_format import (  # noqa: F401  (the format helpers are part of this 
     TOKEN_IN_TEXT_RE,
     checksum,
     generate_token,
+    has_token_shape,
     is_well_formed,
     token_digest,
 )
@@ -55,9 +56,11 @@ def _now() -> dt.datetime:
 
 
 class TokenError(Exception):
-    """Base of the reasons a presented token is refused."""
+    """Base of the reasons a presented token is refused; `code` names it for API clients
+    (access_tokens/errors.py)."""
 
     message = "Invalid token."
+    code = "unknown_token"
 
     def __str__(self) -> str:
         return self.message
@@ -65,22 +68,35 @@ class TokenError(Exception):
 
 class MalformedToken(TokenError):
     message = "Malformed token: a Keystand token starts with kspat_ and has 55 characters."
+    code = "malformed_token"
+
+
+class ChecksumMismatch(MalformedToken):
+    message = (
+        "Invalid token: its checksum does not match. It has the right form, so most likely "
+        "it was mistyped or cut short: copy the whole token again."
+    )
+    code = "checksum_mismatch"
 
 
 class UnknownToken(TokenError):
     message = "Invalid token."
+    code = "unknown_token"
 
 
 class ExpiredToken(TokenError):
     message = "Token has expired."
+    code = "token_expired"
 
 
 class RevokedToken(TokenError):
     message = "Token has been revoked."
+    code = "token_revoked"
 
 
 class InactiveOwner(TokenError):
     message = "User inactive or deleted."
+    code = "owner_inactive"
 
 
 # One indexed query by digest with the owner joined, planned once per thread (lookup.py).
@@ -105,7 +121,7 @@ def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessTok
     The single path for every way a token is presented (header, Basic password).
     """
     if not is_well_formed(raw):
-        raise MalformedToken
+        raise ChecksumMismatch if has_token_shape(raw) else MalformedToken
     token = _token_by_digest(token_digest(raw))
     if token is None:
         raise UnknownToken

@@ -12,13 +12,19 @@ limit let 51 requests through and a 120/min limit all 144 sent. Here each reques
 atomic INCR of a per-window counter instead (a sliding window estimated from the current and
 the previous window, as Cloudflare and others do), so concurrent requests are each counted.
 
+Every answer to a counted request carries the IETF draft's RateLimit-Limit, -Remaining, -Reset
+(and -Policy) headers, and a 429 a Retry-After that a client can trust: all computed from the
+two counts the check has already read, with no further round trip to the cache.
+
 While the cache is unreachable every throttle lets requests through (fails open) and says so
 in the log once a minute: a token request must keep working while Redis restarts, and an
 outage of minutes costs at most that long without limits.
 """
 
 import logging
+import math
 
+from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
@@ -26,6 +32,14 @@ from .cache_outage import CACHE_ERRORS, OutageLog
 from .client_ip import client_ip
 
 outage_log = OutageLog(logging.getLogger("access_tokens.throttling"))
+
+
+class Refused(Throttled):
+    """A 429 that carries its RateLimit-* headers (errors.py adds `response_headers`)."""
+
+    def __init__(self, wait: float, response_headers: dict[str, str]):
+        super().__init__(wait=wait)
+        self.response_headers = response_headers
 
 
 class _LiveRateMixin:
@@ -61,9 +75,7 @@ class _LiveRateMixin:
             return True
         now = self.timer()
         window = int(now // self.duration)
-        # How much of the previous window still lies inside the sliding one.
-        self.previous_weight = 1 - (now - window * self.duration) / self.duration
-        self.window_end = (window + 1) * self.duration
+        self.now, self.window_start = now, window * self.duration
         current = f"{self.key}:{window}"
         # Two windows long: the next window reads this one as its previous.
         self.cache.add(current, 0, timeout=2 * self.duration)
@@ -72,19 +84,75 @@ class _LiveRateMixin:
         except ValueError:  # expired between add() and incr()
             self.cache.set(current, 1, timeout=2 * self.duration)
             count = 1
-        previous = self.cache.get(f"{self.key}:{window - 1}", 0)
-        if previous * self.previous_weight + count <= self.num_requests:
-            return True
-        # A refused request is not counted, so a client that keeps knocking gets in again as
-        # soon as its earlier requests slide out of the window.
-        self.cache.decr(current)
-        self.now = now
-        return False
+        self.previous = self.cache.get(f"{self.key}:{window - 1}", 0)
+        self.count = count
+        allowed = self._estimate(now) <= self.num_requests
+        if not allowed:
+            # A refused request is not counted, so a client that keeps knocking gets in again
+            # as soon as its earlier requests slide out of the window.
+            self.cache.decr(current)
+            self.count = count - 1
+        self._tell(view)
+        return allowed
+
+    def _estimate(self, at: float) -> float:
+        """Return the requests counted in the sliding window that ends at `at`, from the
+        counts read in _allow (no further round trip to the cache)."""
+        window_end = self.window_start + self.duration
+        if at < window_end:
+            weight = 1 - (at - self.window_start) / self.duration
+            return self.previous * weight + self.count
+        # In the next window this one is the previous, and nothing is counted yet.
+        return self.count * max(0.0, 1 - (at - window_end) / self.duration)
 
     def wait(self):
-        """Seconds until the current window ends: then the count starts again from (a part
-        of) this window's, so a retry after this long has a fair chance."""
-        return max(1.0, self.window_end - self.now)
+        """Seconds until one more request would be let in, if no other arrives meanwhile
+        (at least one): the earliest moment the sliding estimate falls to the rate minus one.
+        It falls as the previous window slides out, then, in the next window, as this one
+        does."""
+        return max(1.0, self._until_room())
+
+    def _until_room(self) -> float:
+        limit, duration = self.num_requests, self.duration
+        window_end = self.window_start + duration
+        room = limit - 1 - self.count
+        if room >= 0 and self.previous > 0:
+            at = self.window_start + duration * (1 - room / self.previous)
+            if at < window_end:
+                return max(0.0, at - self.now)
+        elif room >= 0:
+            return 0.0
+        at = window_end
+        if self.count > 0:
+            at += duration * max(0.0, 1 - (limit - 1) / self.count)
+        return max(0.0, at - self.now)
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """Return the IETF draft's RateLimit-* headers (draft-ietf-httpapi-ratelimit-headers-07)
+        for this request: the rate, what is left of it, and seconds until the window the
+        request was counted in ends (or, with nothing left, until one more is let in)."""
+        if getattr(self, "count", None) is None:
+            return {}  # not counted: no rate, no key, or the cache is down
+        remaining = max(0, math.floor(self.num_requests - self._estimate(self.now)))
+        reset = self.window_start + self.duration - self.now if remaining else self.wait()
+        return {
+            "RateLimit-Limit": str(self.num_requests),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(max(1, math.ceil(reset))),
+            "RateLimit-Policy": f"{self.num_requests};w={int(self.duration)}",
+        }
+
+    def _tell(self, view) -> None:
+        """Put the headers on the view's response (DRF adds a view's `headers` to whatever it
+        finally answers, a 429 included). Where two limits count a request (an anonymous one
+        counts against the user and the anonymous rate), the one with less left is told."""
+        headers = getattr(view, "headers", None)
+        if headers is None:
+            return
+        mine = self.rate_limit_headers()
+        told = headers.get("RateLimit-Remaining")
+        if told is None or int(mine["RateLimit-Remaining"]) < int(told):
+            headers.update(mine)
 
 
 class UserThrottle(_LiveRateMixin, UserRateThrottle):

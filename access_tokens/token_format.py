@@ -40,6 +40,12 @@ def generate_token() -> str:
     return body + checksum(body)
 
 
+def has_token_shape(raw: object) -> bool:
+    """Check the prefix, length and alphabet only: a string that passes this but not
+    is_well_formed has a wrong checksum, most likely a typo."""
+    return isinstance(raw, str) and _TOKEN_RE.fullmatch(raw) is not None
+
+
 def is_well_formed(raw: object) -> bool:
     """Check the prefix, length, alphabet and checksum, without touching the database, so
     typos and junk are refused for the price of a CRC."""

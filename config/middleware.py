@@ -1,13 +1,17 @@
-"""Answer 503, not 500, while the database or the cache is unreachable."""
+"""Answer 503, not 500, while the database or the cache is unreachable; redirect API URLs
+without their trailing slash with a 308."""
 
 import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware import common as django_common
 from django.template.loader import render_to_string
+from django.utils.http import escape_leading_slashes
 
 from access_tokens.cache_outage import CACHE_ERRORS, OutageLog
+from access_tokens.errors import error_body
 
 logger = logging.getLogger("keystand.database")
 cache_outage_log = OutageLog(logging.getLogger("keystand.cache"))
@@ -42,9 +46,10 @@ def database_unavailable(request: HttpRequest, cause: str = "database") -> HttpR
     `cause` ("database" or "cache") picks the page's explanation.
     """
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse(
-            {"detail": "Service temporarily unavailable. Try again shortly."}, status=503
+        body = error_body(
+            "Service temporarily unavailable. Try again shortly.", "service_unavailable"
         )
+        response: HttpResponse = JsonResponse(body, status=503)
     else:
         response = HttpResponse(render_to_string("503.html", {"cause": cause}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -87,3 +92,29 @@ class DatabaseUnavailableMiddleware:
                 "Database unavailable on %s %s: %s", request.method, request.path, exception
             )
         return database_unavailable(request, cause)
+
+
+class CommonMiddleware(django_common.CommonMiddleware):
+    """Django's CommonMiddleware, but a URL under /api/ missing its trailing slash is
+    answered with a 308 to the slashed URL, for every method.
+
+    Django's own answer is an HTML 301, after which clients repeat a POST or DELETE as a GET
+    (RFC 9110 §15.4.2) and it raises in DEBUG for a POST. 308 keeps the method and the body
+    (RFC 9110 §15.4.9), and one canonical URL per resource keeps the schema, Link headers and
+    caches simple, which routing both forms would not.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            request.path.startswith("/api/")
+            and response.status_code == 404
+            and self.should_redirect_with_slash(request)
+        ):
+            location = escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            redirect = JsonResponse(
+                error_body(f"API URLs end with a slash: use {location}", "trailing_slash_required"),
+                status=308,
+            )
+            redirect["Location"] = location
+            return redirect
+        return super().process_response(request, response)

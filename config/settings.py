@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -344,7 +344,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "access_tokens.authentication.AccessTokenAuthentication",
         "access_tokens.authentication.AccessTokenBasicAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "access_tokens.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -364,7 +364,7 @@ REST_FRAMEWORK = {
         "failed_auth": env.str("API_THROTTLE_FAILED_AUTH", default="30/min"),
     },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "access_tokens.api.exception_handler",
+    "EXCEPTION_HANDLER": "access_tokens.errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from access_tokens.schema import DocsView, SchemaView
 
 from . import views
 
@@ -11,8 +12,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("settings/access-tokens/", include("access_tokens.urls")),
     path("api/v1/", include("access_tokens.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
 

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from access_tokens.errors import error_body
+
 from .middleware import database_unavailable, outage_of
 
 
@@ -42,25 +44,33 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _error(request: HttpRequest, status: int, detail: str, template: str) -> HttpResponse:
-    """Answer JSON under /api/ and a page elsewhere, so API clients always get a `detail`."""
+def error_response(
+    request: HttpRequest, status: int, detail: str, *, code: str, template: str
+) -> HttpResponse:
+    """Answer `{"detail", "code"}` under /api/ and the page `template` elsewhere."""
     if _is_api(request):
-        return JsonResponse({"detail": detail}, status=status)
+        return JsonResponse(error_body(detail, code), status=status)
     return render(request, template, {"detail": detail}, status=status)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     if cause := outage_of(exception):  # e.g. the session could not be saved
         return database_unavailable(request, cause)
-    return _error(request, 400, "Bad request.", "400.html")
+    return error_response(request, 400, "Bad request.", code="bad_request", template="400.html")
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _error(request, 403, "You do not have permission to do that.", "403.html")
+    return error_response(
+        request,
+        403,
+        "You do not have permission to do that.",
+        code="permission_denied",
+        template="403.html",
+    )
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return _error(request, 404, "Not found.", "404.html")
+    return error_response(request, 404, "Not found.", code="not_found", template="404.html")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -68,4 +78,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # answer 503 without rendering anything that would query the database again.
     if cause := outage_of(sys.exc_info()[1]):
         return database_unavailable(request, cause)
-    return _error(request, 500, "Something went wrong on our side.", "500.html")
+    return error_response(
+        request, 500, "Something went wrong on our side.", code="server_error", template="500.html"
+    )

@@ -8,7 +8,7 @@ from access_tokens.models import AccessTokenEvent
 
 pytestmark = pytest.mark.django_db
 
-NOT_FOUND = {"detail": "Not found."}
+NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
 
 def test_it_shows_a_token(api_client, alice_token):
@@ -107,7 +107,7 @@ def test_it_refuses_put(api_client, alice_token):
         HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
     assert r.status_code == 405
-    assert r.json() == {"detail": 'Method "PUT" not allowed.'}
+    assert r.json() == {"detail": 'Method "PUT" not allowed.', "code": "method_not_allowed"}
 
 
 def test_it_renames_a_token_and_changes_its_description(api_client, alice, alice_token):
@@ -147,5 +147,8 @@ def test_it_needs_authentication(api_client, alice_token):
     token, _raw = alice_token
     r = api_client.delete(f"/api/v1/access-tokens/{token.id}/")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Authentication credentials were not provided."}
+    assert r.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
     assert token.user.access_tokens.count() == 1

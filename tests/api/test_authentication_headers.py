@@ -8,14 +8,16 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .headers import basic
+from .headers import CHALLENGES, basic, refused_challenges
 
 pytestmark = pytest.mark.django_db
 
 NOT_PROVIDED = "Authentication credentials were not provided."
 MALFORMED = "Malformed token: a Keystand token starts with kspat_ and has 55 characters."
-TOKEN_REALM = 'AccessToken realm="api"'
-BASIC_REALM = 'Basic realm="api"'
+CHECKSUM = (
+    "Invalid token: its checksum does not match. It has the right form, so most likely it was "
+    "mistyped or cut short: copy the whole token again."
+)
 
 
 def _get(client, header):
@@ -23,11 +25,20 @@ def _get(client, header):
     return client.get("/api/v1/me/", **extra)
 
 
-def _assert_refused(r, detail, realm=TOKEN_REALM):
+def _scheme(header: str | None) -> str | None:
+    word = (header or "").split()[:1]
+    return {"accesstoken": "AccessToken", "bearer": "Bearer"}.get(word[0].lower()) if word else None
+
+
+def _assert_refused(r, detail, code, header=None):
+    """A 401 in the one error shape that offers every scheme, and says on the scheme the
+    token came in (AccessToken or Bearer) why it was refused, as RFC 6750 does."""
     assert r.status_code == 401
     assert r["Content-Type"] == "application/json"
-    assert r.json() == {"detail": detail}
-    assert r["WWW-Authenticate"] == realm
+    assert r.json() == {"detail": detail, "code": code}
+    scheme = _scheme(header) if code != "not_authenticated" else None
+    expected = refused_challenges(scheme, detail) if scheme else CHALLENGES
+    assert r["WWW-Authenticate"] == expected
 
 
 @pytest.mark.parametrize(
@@ -35,55 +46,80 @@ def _assert_refused(r, detail, realm=TOKEN_REALM):
     [None, "", "   ", "Token abc", "Digest username=x", "Negotiate abc", "Bearerx abc", "kspat_x"],
 )
 def test_it_says_not_provided_for_headers_that_are_not_ours(api_client, header):
-    _assert_refused(_get(api_client, header), NOT_PROVIDED)
+    _assert_refused(_get(api_client, header), NOT_PROVIDED, "not_authenticated")
 
 
 def test_it_does_not_take_a_token_under_another_scheme(api_client, alice_token):
     _token, raw = alice_token
-    _assert_refused(_get(api_client, f"Token {raw}"), NOT_PROVIDED)
+    _assert_refused(_get(api_client, f"Token {raw}"), NOT_PROVIDED, "not_authenticated")
 
 
 @pytest.mark.parametrize(
-    ("header", "detail"),
+    ("header", "detail", "code"),
     [
-        ("AccessToken", "Invalid token header. No credentials provided."),
-        ("Bearer", "Invalid token header. No credentials provided."),
-        ("bearer   ", "Invalid token header. No credentials provided."),
-        ("Bearer a b", "Invalid token header. Token string should not contain spaces."),
-        ("AccessToken kspat_ x y", "Invalid token header. Token string should not contain spaces."),
+        ("AccessToken", "Invalid token header. No credentials provided.", "invalid_header"),
+        ("Bearer", "Invalid token header. No credentials provided.", "invalid_header"),
+        ("bearer   ", "Invalid token header. No credentials provided.", "invalid_header"),
+        (
+            "Bearer a b",
+            "Invalid token header. Token string should not contain spaces.",
+            "invalid_header",
+        ),
+        (
+            "AccessToken kspat_ x y",
+            "Invalid token header. Token string should not contain spaces.",
+            "invalid_header",
+        ),
         (
             "Bearer kspat_é",
             "Invalid token header. Token string should not contain invalid characters.",
+            "invalid_header",
         ),
         (
             "Bearer \xff\xfe",
             "Invalid token header. Token string should not contain invalid characters.",
+            "invalid_header",
         ),
-        ("Bearer abc", MALFORMED),
-        ("Bearer a\x00b", MALFORMED),
-        ("Bearer " + "a" * 10_000, MALFORMED),
-        ("AccessToken " + "kspat_" + "A" * 10_000, MALFORMED),
+        ("Bearer abc", MALFORMED, "malformed_token"),
+        ("Bearer a\x00b", MALFORMED, "malformed_token"),
+        ("Bearer " + "a" * 10_000, MALFORMED, "malformed_token"),
+        ("AccessToken " + "kspat_" + "A" * 10_000, MALFORMED, "malformed_token"),
+        ("Bearer kspat_" + "A" * 48 + "-", MALFORMED, "malformed_token"),
     ],
 )
-def test_it_refuses_a_bad_token_header(api_client, header, detail):
-    _assert_refused(_get(api_client, header), detail)
+def test_it_refuses_a_bad_token_header(api_client, header, detail, code):
+    _assert_refused(_get(api_client, header), detail, code, header)
 
 
 def test_it_refuses_a_token_with_a_nul_byte(api_client, alice_token):
     _token, raw = alice_token
-    _assert_refused(_get(api_client, f"Bearer {raw[:20]}\x00{raw[21:]}"), MALFORMED)
+    header = f"Bearer {raw[:20]}\x00{raw[21:]}"
+    _assert_refused(_get(api_client, header), MALFORMED, "malformed_token", header)
 
 
-def test_it_refuses_a_token_with_a_typo_by_its_checksum(api_client, alice_token):
+@pytest.mark.parametrize("at", [6, 10, 48, 54])
+@pytest.mark.parametrize("scheme", ["AccessToken", "Bearer"])
+def test_it_says_a_token_with_a_typo_fails_its_checksum(api_client, alice_token, at, scheme):
+    # The right prefix and length, one wrong character: not "malformed", which it is not,
+    # but a checksum that does not match, most likely a typo (as the admin's finder says).
     _token, raw = alice_token
-    typo = raw[:10] + ("B" if raw[10] == "A" else "A") + raw[11:]
-    _assert_refused(_get(api_client, f"AccessToken {typo}"), MALFORMED)
+    typo = raw[:at] + ("B" if raw[at] == "A" else "A") + raw[at + 1 :]
+    header = f"{scheme} {typo}"
+    _assert_refused(_get(api_client, header), CHECKSUM, "checksum_mismatch", header)
+
+
+def test_it_says_a_mistyped_basic_password_fails_its_checksum(api_client, alice_token):
+    _token, raw = alice_token
+    typo = raw[:-1] + ("B" if raw[-1] == "A" else "A")
+    r = _get(api_client, basic(typo))
+    _assert_refused(r, CHECKSUM, "checksum_mismatch")  # Basic: no RFC 6750 parameters
 
 
 def test_it_refuses_an_unknown_well_formed_token(api_client):
     from access_tokens.services import generate_token
 
-    _assert_refused(_get(api_client, f"Bearer {generate_token()}"), "Invalid token.")
+    header = f"Bearer {generate_token()}"
+    _assert_refused(_get(api_client, header), "Invalid token.", "unknown_token", header)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +154,8 @@ def test_it_refuses_an_unknown_well_formed_token(api_client):
     ],
 )
 def test_it_refuses_a_bad_basic_header(api_client, header, detail):
-    _assert_refused(_get(api_client, header), detail, realm=BASIC_REALM)
+    code = "malformed_token" if detail == MALFORMED else "invalid_header"
+    _assert_refused(_get(api_client, header), detail, code, header)
 
 
 @pytest.mark.parametrize(
@@ -183,4 +220,8 @@ def test_it_never_fails_on_any_header(api_client, alice_token, data):
     else:
         assert isinstance(body["detail"], str) and body["detail"]
     if r.status_code == 401:
-        assert r["WWW-Authenticate"] in (TOKEN_REALM, BASIC_REALM)
+        scheme = _scheme(header)
+        assert r["WWW-Authenticate"] in (
+            CHALLENGES,
+            *((refused_challenges(scheme, body["detail"]),) if scheme else ()),
+        )

@@ -6,7 +6,7 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from tests.conftest import PASSWORD
 
-from .headers import basic
+from .headers import CHALLENGES, basic
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +61,8 @@ def test_it_refuses_alices_password_without_running_a_password_hasher(
     for username in ("alice", "-"):
         r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=basic(PASSWORD, username=username))
         assert r.status_code == 401
-        assert r.json() == {"detail": NOT_A_TOKEN}
-        assert r["WWW-Authenticate"] == 'Basic realm="api"'
+        assert r.json() == {"detail": NOT_A_TOKEN, "code": "invalid_header"}
+        assert r["WWW-Authenticate"] == CHALLENGES
     assert counting_hasher.calls == 0
 
 
@@ -80,8 +80,8 @@ def test_it_refuses_a_deleted_token_as_password(api_client, alice, alice_token):
     services.delete_access_token(token=token, actor=alice)
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=basic(raw))
     assert r.status_code == 401
-    assert r.json() == {"detail": "Token has been revoked."}
-    assert r["WWW-Authenticate"] == 'Basic realm="api"'
+    assert r.json() == {"detail": "Token has been revoked.", "code": "token_revoked"}
+    assert r["WWW-Authenticate"] == CHALLENGES
 
 
 def test_it_explains_a_token_sent_as_the_username(api_client, alice_token):
@@ -90,6 +90,7 @@ def test_it_explains_a_token_sent_as_the_username(api_client, alice_token):
     assert r.status_code == 401
     assert r.json() == {
         "detail": "Basic authentication takes the token as the password, not the username "
-        "(curl -u -:TOKEN)."
+        "(curl -u -:TOKEN).",
+        "code": "invalid_header",
     }
     assert raw not in r.content.decode()

@@ -134,7 +134,7 @@ WRONG_FORMAT = (
 def test_it_refuses_a_malformed_expiry(alice, post, expires_at):
     r = post({"expires_at": expires_at})
     assert r.status_code == 400
-    assert set(r.json()) == {"detail", "expires_at"}
+    assert set(r.json()) == {"detail", "code", "expires_at"}
     assert r.json()["detail"].startswith("expires_at: ")
     assert alice.access_tokens.count() == 1
 
@@ -181,7 +181,7 @@ def test_it_refuses_a_name_that_contains_a_token(alice, alice_token, post):
 def test_it_refuses_a_bad_scope(alice, post, scope):
     r = post({"scope": scope})
     assert r.status_code == 400
-    assert set(r.json()) == {"detail", "scope"}
+    assert set(r.json()) == {"detail", "code", "scope"}
     assert r.json()["detail"].startswith("scope: ")
     assert alice.access_tokens.count() == 1
 
@@ -221,7 +221,7 @@ def test_it_takes_the_old_scope_or_the_new_scopes_but_not_both_disagreeing(alice
 def test_it_reports_every_bad_field_at_once(post):
     r = post({"name": "x" * 101, "scope": "admin", "expires_at": "soon"})
     assert r.status_code == 400
-    assert {"name", "scope", "expires_at", "detail"} == set(r.json())
+    assert {"name", "scope", "expires_at", "detail", "code"} == set(r.json())
 
 
 def test_it_stops_at_the_per_user_limit(alice, post, settings):
@@ -293,5 +293,8 @@ def test_it_refuses_form_data(api_client, alice_token):
 def test_it_needs_authentication(api_client, alice):
     r = api_client.post(URL, {"name": "x"}, format="json")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Authentication credentials were not provided."}
+    assert r.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
     assert AccessToken.objects.count() == 0

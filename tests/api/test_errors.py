@@ -6,7 +6,8 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-NOT_FOUND = {"detail": "Not found."}
+NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+UUID = "0b6f1a47-8a9f-4c2e-9d3b-5f1e2a7c9d00"
 
 
 def test_the_suite_runs_with_debug_off(settings):
@@ -48,7 +49,10 @@ def test_it_refuses_an_oversized_body_with_413(api_client, alice, alice_token, s
         HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
     assert r.status_code == 413
-    assert r.json() == {"detail": "Request body is too large (the limit is 1000 bytes)."}
+    assert r.json() == {
+        "detail": "Request body is too large (the limit is 1000 bytes).",
+        "code": "request_too_large",
+    }
     assert alice.access_tokens.count() == 1
 
 
@@ -57,7 +61,10 @@ def test_it_refuses_an_oversized_revoke_with_413(api_client, alice, alice_token,
     body = json.dumps({"token": raw, "padding": "x" * 2000})
     r = api_client.post("/api/v1/access-tokens/revoke/", body, content_type="application/json")
     assert r.status_code == 413
-    assert r.json() == {"detail": "Request body is too large (the limit is 1000 bytes)."}
+    assert r.json() == {
+        "detail": "Request body is too large (the limit is 1000 bytes).",
+        "code": "request_too_large",
+    }
     assert alice.access_tokens.count() == 1
 
 
@@ -96,14 +103,20 @@ def test_it_refuses_an_unknown_charset(api_client, alice_token):
         HTTP_AUTHORIZATION=f"Bearer {raw}",
     )
     assert r.status_code == 400
-    assert r.json() == {"detail": 'Unsupported charset "bz2_codec" in request Content-Type header.'}
+    assert r.json() == {
+        "detail": 'Unsupported charset "bz2_codec" in request Content-Type header.',
+        "code": "parse_error",
+    }
 
 
 def test_it_answers_406_json_when_json_is_not_acceptable(api_client, alice_token):
     _token, raw = alice_token
     r = api_client.get("/api/v1/me/", HTTP_ACCEPT="text/html", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 406
-    assert r.json() == {"detail": "Could not satisfy the request Accept header."}
+    assert r.json() == {
+        "detail": "Could not satisfy the request Accept header.",
+        "code": "not_acceptable",
+    }
 
 
 def test_it_answers_json_400_for_a_host_it_does_not_serve(api_client, alice_token):
@@ -111,11 +124,41 @@ def test_it_answers_json_400_for_a_host_it_does_not_serve(api_client, alice_toke
     r = api_client.get("/api/v1/me/", HTTP_HOST="evil.example", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 400
     assert r["Content-Type"] == "application/json"
-    assert r.json() == {"detail": "Bad request."}
+    assert r.json() == {"detail": "Bad request.", "code": "bad_request"}
 
 
-def test_it_redirects_a_path_without_its_trailing_slash(api_client):
-    # Django's APPEND_SLASH: documented in the README so clients use the slashed URLs.
-    r = api_client.get("/api/v1/me")
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete", "put", "options", "head"])
+@pytest.mark.parametrize(
+    ("path", "slashed"),
+    [
+        ("/api/v1/me", "/api/v1/me/"),
+        ("/api/v1/access-tokens", "/api/v1/access-tokens/"),
+        ("/api/v1/access-tokens/revoke?x=1&y=%20", "/api/v1/access-tokens/revoke/?x=1&y=%20"),
+        (f"/api/v1/access-tokens/{UUID}", f"/api/v1/access-tokens/{UUID}/"),
+        (f"/api/v1/access-tokens/{UUID}/rotate", f"/api/v1/access-tokens/{UUID}/rotate/"),
+        ("/api/schema", "/api/schema/"),
+    ],
+)
+def test_it_answers_308_to_a_path_without_its_trailing_slash(api_client, method, path, slashed):
+    # 308 keeps the method and the body (a 301 turns a POST into a GET); JSON, not HTML.
+    r = getattr(api_client, method)(path, HTTP_AUTHORIZATION="Bearer whatever")
+    assert r.status_code == 308
+    assert r["Location"] == slashed
+    if method != "head":
+        assert r["Content-Type"] == "application/json"
+        assert r.json() == {
+            "detail": f"API URLs end with a slash: use {slashed}",
+            "code": "trailing_slash_required",
+        }
+
+
+def test_it_answers_404_where_the_slashed_path_does_not_exist_either(api_client):
+    r = api_client.post("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+
+
+def test_it_keeps_djangos_301_outside_the_api(client):
+    r = client.get("/settings/access-tokens")
     assert r.status_code == 301
-    assert r["Location"] == "/api/v1/me/"
+    assert r["Location"] == "/settings/access-tokens/"

@@ -9,6 +9,7 @@ from access_tokens import services
 from access_tokens.models import AccessToken
 
 from .fields import TOKEN_FIELDS as FIELDS
+from .headers import CHALLENGES
 
 pytestmark = pytest.mark.django_db
 
@@ -77,5 +78,8 @@ def test_it_shows_expiry_as_iso_8601(api_client, alice, make_token):
 def test_it_needs_authentication(api_client, alice_token):
     r = api_client.get("/api/v1/access-tokens/")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Authentication credentials were not provided."}
-    assert r["WWW-Authenticate"] == 'AccessToken realm="api"'
+    assert r.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+    assert r["WWW-Authenticate"] == CHALLENGES

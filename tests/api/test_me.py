@@ -69,4 +69,4 @@ def test_it_refuses_post(api_client, alice_token):
     _token, raw = alice_token
     r = api_client.post("/api/v1/me/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 405
-    assert r.json() == {"detail": 'Method "POST" not allowed.'}
+    assert r.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}

@@ -22,7 +22,7 @@ def test_it_revokes_a_live_token(api_client, alice, alice_token):
     assert token.revoked_reason == "revoked_by_value" and token.revoked_by is None
     r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Token has been revoked."}
+    assert r.json() == {"detail": "Token has been revoked.", "code": "token_revoked"}
     event = AccessTokenEvent.objects.get(token_id=token.id, action="revoked_by_value")
     assert event.via == "api"
     assert event.actor is None
@@ -151,4 +151,4 @@ def test_it_needs_no_csrf_token_even_with_a_session(alice, alice_token):
 def test_it_takes_post_only(api_client):
     r = api_client.get(URL)
     assert r.status_code == 405
-    assert r.json() == {"detail": 'Method "GET" not allowed.'}
+    assert r.json() == {"detail": 'Method "GET" not allowed.', "code": "method_not_allowed"}

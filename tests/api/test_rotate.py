@@ -56,7 +56,10 @@ def test_it_rotates_a_token_by_id(api_client, alice, alice_token, ci_token):
     # The same lifetime (90 days), counted from today.
     assert dt.datetime.fromisoformat(body["expires_at"]) == services.end_of_day_in(90)
     # The old one stops at once; the new one works.
-    assert _me(api_client, old_raw).json() == {"detail": "Token has been revoked."}
+    assert _me(api_client, old_raw).json() == {
+        "detail": "Token has been revoked.",
+        "code": "token_revoked",
+    }
     assert _me(api_client, new_raw).status_code == 200
     old.refresh_from_db()
     assert old.revoked_reason == "rotated" and old.revoked_by == alice
@@ -129,7 +132,10 @@ def test_a_session_cannot_use_self_rotate(client, alice):
     client.force_login(alice)
     r = client.post(f"{URL}self/rotate/", {}, content_type="application/json")
     assert r.status_code == 403
-    assert r.json() == {"detail": "Only a request authenticated with a token can rotate itself."}
+    assert r.json() == {
+        "detail": "Only a request authenticated with a token can rotate itself.",
+        "code": "permission_denied",
+    }
 
 
 def test_it_hands_what_the_old_token_made_to_the_new_one(api_client, alice, alice_token):

@@ -88,14 +88,46 @@ def test_it_describes_create(spec):
     assert "token" in response["properties"]
     assert set(create["responses"]) == {"201", "400", "401", "403", "413", "429"}
     error = spec["components"]["schemas"]["Error"]
-    assert error["properties"] == {
-        "detail": {"type": "string", "description": "What went wrong, in a sentence."}
+    assert error["properties"]["detail"] == {
+        "type": "string",
+        "description": "What went wrong, in a sentence.",
     }
+    assert error["required"] == ["code", "detail"]
 
 
-def test_it_is_public_but_refuses_a_broken_token(api_client):
-    # Anyone may read it; a token header that is broken is refused here as everywhere.
-    assert api_client.get("/api/schema/").status_code == 200
-    r = api_client.get("/api/schema/?format=json", HTTP_AUTHORIZATION="Bearer junk")
-    assert r.status_code == 401
-    assert r.json()["detail"].startswith("Malformed token")
+@pytest.mark.parametrize(
+    "header", ["Bearer junk", "AccessToken kspat_x", "Basic !!!", "Bearer " + "A" * 55]
+)
+@pytest.mark.parametrize("path", ["/api/schema/?format=json", "/api/docs/"])
+def test_it_is_public_and_ignores_any_credential(api_client, path, header, throttle_rates):
+    # Anyone may read it, and a stale token in a client's default headers is no reason not
+    # to: credentials are not read here at all (nor counted as failed authentications).
+    throttle_rates(failed_auth="1/min")
+    for _ in range(3):
+        r = api_client.get(path, HTTP_AUTHORIZATION=header)
+        assert r.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_its_errors_are_json_in_the_one_shape(api_client, path, throttle_rates):
+    throttle_rates(anon="2/min")
+    r = api_client.post(path)
+    assert r.status_code == 405
+    assert r["Content-Type"] == "application/json"
+    assert r.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}
+    assert api_client.get(path).status_code == 200
+    r = api_client.get(path)
+    assert r.status_code == 429
+    assert r["Content-Type"] == "application/json"
+    assert r.json()["code"] == "throttled"
+    assert int(r["Retry-After"]) >= 1
+
+
+def test_it_answers_406_in_json(api_client):
+    r = api_client.get("/api/schema/", HTTP_ACCEPT="text/html")
+    assert r.status_code == 406
+    assert r["Content-Type"] == "application/json"
+    assert r.json() == {
+        "detail": "Could not satisfy the request Accept header.",
+        "code": "not_acceptable",
+    }

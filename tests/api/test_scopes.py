@@ -14,7 +14,10 @@ TOKENS = "/api/v1/access-tokens/"
 
 
 def _needs(have: str, need: str) -> dict:
-    return {"detail": f"This token's scopes ({have}) do not allow this request: it needs {need}."}
+    return {
+        "detail": f"This token's scopes ({have}) do not allow this request: it needs {need}.",
+        "code": "insufficient_scope",
+    }
 
 
 @pytest.fixture
@@ -76,7 +79,10 @@ def test_a_method_that_does_not_exist_is_405_whatever_the_scope(api_client, toke
     _token, raw = token_with("read_user")
     r = _as(api_client, raw, method, ME)
     assert r.status_code == 405
-    assert r.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+    assert r.json() == {
+        "detail": f'Method "{method.upper()}" not allowed.',
+        "code": "method_not_allowed",
+    }
 
 
 def test_a_read_user_token_reads_only_who_it_is(api_client, alice, token_with):

@@ -31,7 +31,10 @@ def test_it_reads_with_a_session(browser, alice_token):
 def test_it_refuses_a_write_without_a_csrf_token(browser, alice):
     r = browser.post("/api/v1/access-tokens/", {"name": "x"}, format="json")
     assert r.status_code == 403
-    assert r.json() == {"detail": "CSRF Failed: CSRF cookie not set."}
+    assert r.json() == {
+        "detail": "CSRF Failed: CSRF cookie not set.",
+        "code": "csrf_failed",
+    }
     assert alice.access_tokens.count() == 0
 
 
@@ -79,6 +82,7 @@ def test_an_old_session_cannot_create_tokens_through_the_api(browser, alice, mon
     r = browser.post("/api/v1/access-tokens/", {"name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF)
     assert r.status_code == 403
     assert r.json()["detail"].startswith("Confirm your password in the browser first")
+    assert r.json()["code"] == "reauthentication_required"
     assert alice.access_tokens.count() == 0
 
 
@@ -103,5 +107,6 @@ def test_an_old_session_cannot_rotate_tokens_through_the_api(
     )
     assert r.status_code == 403
     assert r.json()["detail"].startswith("Confirm your password in the browser first")
+    assert r.json()["code"] == "reauthentication_required"
     token.refresh_from_db()
     assert token.revoked_at is None

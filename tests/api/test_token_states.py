@@ -18,9 +18,17 @@ def _me(client, raw, form="Bearer"):
     return client.get("/api/v1/me/", HTTP_AUTHORIZATION=header)
 
 
+CODES = {
+    "Token has expired.": "token_expired",
+    "Token has been revoked.": "token_revoked",
+    "Invalid token.": "unknown_token",
+    "User inactive or deleted.": "owner_inactive",
+}
+
+
 def _assert_refused(r, detail):
     assert r.status_code == 401
-    assert r.json() == {"detail": detail}
+    assert r.json() == {"detail": detail, "code": CODES[detail]}
     assert "WWW-Authenticate" in r
 
 

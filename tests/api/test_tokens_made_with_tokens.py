@@ -105,7 +105,7 @@ def test_deleting_the_parent_revokes_what_it_made(api_client, alice, hour_token)
     for token in (raw, child_raw, grandchild_raw):
         me = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert me.status_code == 401
-        assert me.json() == {"detail": "Token has been revoked."}
+        assert me.json() == {"detail": "Token has been revoked.", "code": "token_revoked"}
     reasons = dict(AccessToken.objects.values_list("name", "revoked_reason"))
     assert reasons == {
         "short": "deleted",

@@ -59,6 +59,9 @@ def test_it_costs_one_query_while_last_used_is_fresh(
     with django_assert_num_queries(1):
         r = _get_me(api_client, f"AccessToken {raw}")
     assert r.json()["token"]["id"] == str(token.id)
+    # The token's headers come from the row already read, not from another query.
+    assert r["Keystand-Token-Scopes"] == "api"
+    assert r["Keystand-Token-Expiration"] == "never"
 
 
 def test_it_costs_two_queries_once_last_used_is_stale(
@@ -99,4 +102,4 @@ def test_it_refuses_an_unknown_token_with_one_query(api_client, django_assert_nu
     with django_assert_num_queries(1):
         r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 401
-    assert r.json() == {"detail": "Invalid token."}
+    assert r.json() == {"detail": "Invalid token.", "code": "unknown_token"}

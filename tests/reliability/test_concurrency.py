@@ -140,4 +140,4 @@ def test_it_never_authenticates_after_the_delete_commits(alice, make_token):
         # The very next request refuses it, with the reason.
         r = _api(raw).get("/api/v1/me/")
         assert r.status_code == 401
-        assert r.json() == {"detail": "Token has been revoked."}
+        assert r.json() == {"detail": "Token has been revoked.", "code": "token_revoked"}

@@ -61,7 +61,10 @@ def test_it_answers_503_json_on_the_api(api_client, alice, make_token):
     with _database_down():
         r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"AccessToken {raw}")
     _assert_short_and_clean(r)
-    assert r.json() == {"detail": "Service temporarily unavailable. Try again shortly."}
+    assert r.json() == {
+        "detail": "Service temporarily unavailable. Try again shortly.",
+        "code": "service_unavailable",
+    }
 
 
 def test_it_answers_503_on_sign_in(client, alice):

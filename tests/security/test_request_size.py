@@ -47,7 +47,10 @@ def test_it_refuses_an_api_body_over_the_limit(alice, make_token):
     body = json.dumps({"name": "n" * LIMIT})
     r = client.post("/api/v1/access-tokens/", body, content_type="application/json")
     assert r.status_code == 413
-    assert r.json() == {"detail": f"Request body is too large (the limit is {LIMIT} bytes)."}
+    assert r.json() == {
+        "detail": f"Request body is too large (the limit is {LIMIT} bytes).",
+        "code": "request_too_large",
+    }
     assert AccessToken.objects.count() == 1
 
 
