@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from . import scopes, services
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
-from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH
+from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH, extract_token
 
 UNUSED_DAYS = 90
 
@@ -491,12 +491,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
 @sensitive_variables("text")
 def _extract_token(text: str) -> str:
     """Return the token in what was pasted: the whole value, or the first token-shaped run in
-    a longer snippet (a log line, a config file), so an operator need not trim it."""
-    text = (text or "").strip()
-    match = TOKEN_IN_TEXT_RE.search(text)
-    if match and len(text) != TOKEN_LENGTH:
-        return match.group(0)
-    return text
+    a longer snippet (a log line, a config file), so an operator need not trim it. The revoke
+    endpoint reads pastes the same way (token_format.find_tokens)."""
+    return extract_token(text)
 
 
 @sensitive_variables("raw")

@@ -54,6 +54,27 @@ def is_well_formed(raw: object) -> bool:
     return checksum(raw[:-_CHECKSUM_CHARS]) == raw[-_CHECKSUM_CHARS:]
 
 
+def find_tokens(text: str) -> list[str]:
+    """Return the tokens in what someone pasted: every token-shaped run in a longer snippet
+    (a log line, an Authorization header, a config file), in order and without repeats, or
+    the trimmed text itself when it holds none, so that a typo still reaches the checks that
+    say what is wrong with it. The admin's finder and the revoke endpoint both read pastes
+    this way."""
+    text = (text or "").strip()
+    found = list(dict.fromkeys(TOKEN_IN_TEXT_RE.findall(text)))
+    return found or ([text] if text else [])
+
+
+def extract_token(text: str) -> str:
+    """Return the first token in what was pasted (see find_tokens), or ""."""
+    return next(iter(find_tokens(text)), "")
+
+
+def mask(raw: str) -> str:
+    """Return a token as it may be shown back: its prefix and last four characters."""
+    return f"{PREFIX}…{raw[-4:]}"
+
+
 def token_digest(raw: str) -> str:
     """Return the SHA-256 hex digest stored for a token.
 
