@@ -1,13 +1,12 @@
 """The REST API: who am I, and the caller's own tokens (DRF views and serializers)."""
 
-import datetime as dt
-import re
-
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -18,10 +17,13 @@ from rest_framework.views import APIView
 
 from . import errors, services
 from . import scopes as scope_registry
-from .expiry import end_of_day
+from .fields import EXPIRES_AT_FORMS, ExpiresAtField, StrictCharField, StrictFieldsMixin
+from .listing import ListQuerySerializer, TokenPagination, search_sort_filter
+from .metadata import WritableFieldsMetadata
 from .models import AccessToken, AccessTokenEvent
 from .reauth import check_session_write
 from .throttling import RevokeThrottle
+from .token_format import find_tokens, has_token_shape, is_well_formed, mask
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
@@ -80,29 +82,8 @@ class AccessTokenSerializer(serializers.ModelSerializer):
         return token.is_expired()
 
 
-_DATE_ONLY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class ExpiresAtField(serializers.DateTimeField):
-    """An ISO 8601 date and time; a bare date means the end of that day, as in the form,
-    so `"expires_at": "2030-01-31"` works through all of January 31st."""
-
-    def to_internal_value(self, value):
-        if isinstance(value, str) and _DATE_ONLY_RE.fullmatch(value.strip()):
-            try:
-                day = dt.date.fromisoformat(value.strip())
-            except ValueError:
-                self.fail("invalid", format="YYYY-MM-DD")
-            try:
-                return end_of_day(day)
-            except OverflowError:
-                self.fail("overflow")
-        return super().to_internal_value(value)
-
-
 _EXPIRES_AT_HELP = (
-    "ISO 8601 date and time in the future (a bare date YYYY-MM-DD means the end of that day "
-    "in the server's time zone). null: never expires (unless the server caps lifetimes)."
+    f"In the future. {EXPIRES_AT_FORMS} null: never expires (unless the server caps lifetimes)."
 )
 
 
@@ -110,9 +91,9 @@ def _field_error(error: DjangoValidationError, field: str) -> serializers.Valida
     return serializers.ValidationError(error.message_dict[field])
 
 
-class AccessTokenCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    description = serializers.CharField(
+class AccessTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    description = StrictCharField(
         max_length=1000, required=False, allow_blank=True, default="", trim_whitespace=True
     )
     expires_at = ExpiresAtField(
@@ -122,7 +103,7 @@ class AccessTokenCreateSerializer(serializers.Serializer):
         + " Omitted: the end of the day 30 days from now (never beyond the token you call with).",
     )
     scopes = serializers.ListField(
-        child=serializers.CharField(),
+        child=StrictCharField(),
         required=False,
         allow_empty=False,
         help_text="Scope names (api, read_api, read_user, self_rotate, or the server's own). "
@@ -174,12 +155,12 @@ class AccessTokenCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class AccessTokenUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+class AccessTokenUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
 
 
-class RotateSerializer(serializers.Serializer):
+class RotateSerializer(StrictFieldsMixin, serializers.Serializer):
     expires_at = ExpiresAtField(
         required=False,
         allow_null=True,
@@ -266,40 +247,40 @@ class MeView(APIView):
         )
 
 
-def _created(token: AccessToken, raw: str) -> Response:
-    """Answer 201 with the raw token: the one response that ever carries it."""
+def _created(request, token: AccessToken, raw: str) -> Response:
+    """Answer 201 with the raw token, the one response that ever carries it, and the new
+    token's URL in Location."""
     token.token = raw
     data = AccessTokenCreatedSerializer(token).data
-    return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
-
-
-_STATES = {"active", "inactive", "all"}
+    location = request.build_absolute_uri(reverse("api-access-token", args=[token.pk]))
+    headers = {"Cache-Control": "no-store", "Location": location}
+    return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class AccessTokenList(generics.ListCreateAPIView):
-    serializer_class = AccessTokenSerializer
-    pagination_class = None
+    pagination_class = TokenPagination
+    metadata_class = WritableFieldsMetadata
+
+    def get_serializer_class(self):
+        # OPTIONS describes POST with the serializer POST really reads.
+        if self.request is not None and self.request.method == "POST":
+            return AccessTokenCreateSerializer
+        return AccessTokenSerializer
 
     def get_queryset(self):
-        tokens = self.request.user.access_tokens.retained()
-        state = self.request.query_params.get("state", "all")
-        if state not in _STATES:
-            raise serializers.ValidationError({"state": ["Choose active, inactive or all."]})
-        if state == "active":
-            return tokens.active()
-        if state == "inactive":
-            return tokens.inactive()
-        return tokens
+        query = ListQuerySerializer.of(self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
+        return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
 
     @extend_schema(
-        summary="List your tokens, newest first",
+        summary="List your tokens, a page at a time",
         description="Active tokens and those that stopped working in the last "
-        "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days. `?state=active` or `?state=inactive` "
-        "narrows the list.",
-        parameters=[
-            OpenApiParameter("state", str, enum=sorted(_STATES), description="Default: all.")
-        ],
-        responses={200: AccessTokenSerializer(many=True), **_errors(400, 401, 403, 429)},
+        "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days, newest first unless `ordering` says "
+        "otherwise, 25 to a page. The Link header (RFC 8288) has the first, prev, next and last "
+        "pages.",
+        parameters=[ListQuerySerializer],
+        responses={200: AccessTokenSerializer(many=True), **_errors(400, 401, 403, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -313,7 +294,7 @@ class AccessTokenList(generics.ListCreateAPIView):
     )
     def post(self, request, *args, **kwargs):
         check_session_write(request)
-        serializer = AccessTokenCreateSerializer(data=request.data, context={"request": request})
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             token, raw = services.create_access_token(
@@ -325,13 +306,19 @@ class AccessTokenList(generics.ListCreateAPIView):
         except DjangoValidationError as e:
             # Lost a race for the last slot under the limit.
             raise serializers.ValidationError(_drf_errors(e)) from None
-        return _created(token, raw)
+        return _created(request, token, raw)
 
 
 class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
-    serializer_class = AccessTokenSerializer
     lookup_url_kwarg = "token_id"
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    metadata_class = WritableFieldsMetadata
+
+    def get_serializer_class(self):
+        # OPTIONS describes PATCH with the serializer PATCH really reads.
+        if self.request is not None and self.request.method == "PATCH":
+            return AccessTokenUpdateSerializer
+        return AccessTokenSerializer
 
     def get_queryset(self):
         # Through the owner: anyone else's id is simply not found.
@@ -355,7 +342,7 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
     )
     def patch(self, request, *args, **kwargs):
         token = self.get_object()
-        serializer = AccessTokenUpdateSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             services.update_access_token(
@@ -384,9 +371,9 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
         )
 
 
-def _rotate(request, token: AccessToken) -> Response:
+def _rotate(view, request, token: AccessToken) -> Response:
     check_session_write(request)
-    serializer = RotateSerializer(data=request.data)
+    serializer = view.get_serializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     expires_at = serializer.validated_data.get("expires_at", services.KEEP)
     try:
@@ -399,7 +386,7 @@ def _rotate(request, token: AccessToken) -> Response:
         )
     except DjangoValidationError as e:
         raise serializers.ValidationError(_drf_errors(e)) from None
-    return _created(new, raw)
+    return _created(request, new, raw)
 
 
 _ROTATE_DESCRIPTION = (
@@ -410,6 +397,8 @@ _ROTATE_DESCRIPTION = (
 
 class RotateView(generics.GenericAPIView):
     lookup_url_kwarg = "token_id"
+    serializer_class = RotateSerializer
+    metadata_class = WritableFieldsMetadata
 
     def get_queryset(self):
         return self.request.user.access_tokens.retained()
@@ -421,11 +410,13 @@ class RotateView(generics.GenericAPIView):
         responses={201: AccessTokenCreatedSerializer, **_errors(400, 401, 403, 404, 429)},
     )
     def post(self, request, token_id):
-        return _rotate(request, self.get_object())
+        return _rotate(self, request, self.get_object())
 
 
-class SelfRotateView(APIView):
+class SelfRotateView(generics.GenericAPIView):
     required_scopes = [scope_registry.SELF_ROTATE]
+    serializer_class = RotateSerializer
+    metadata_class = WritableFieldsMetadata
 
     @extend_schema(
         summary="Rotate the token you call with",
@@ -441,12 +432,69 @@ class SelfRotateView(APIView):
             raise exceptions.PermissionDenied(
                 "Only a request authenticated with a token can rotate itself."
             )
-        return _rotate(request, token)
+        return _rotate(self, request, token)
 
 
-class RevokeSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=1000, trim_whitespace=True)
+MAX_REVOKE_BATCH = 100  # as GitHub's credential revocation API
+_PASTE_HELP = (
+    "A token, or text that holds tokens (a log line, an Authorization header, a config file): "
+    "every token in it is revoked."
+)
 
+
+class RevokeSerializer(StrictFieldsMixin, serializers.Serializer):
+    token = StrictCharField(max_length=10_000, required=False, help_text=_PASTE_HELP)
+    tokens = serializers.ListField(
+        child=StrictCharField(max_length=10_000),
+        allow_empty=False,
+        max_length=MAX_REVOKE_BATCH,
+        required=False,
+        help_text=f"Up to {MAX_REVOKE_BATCH} of those, to revoke at once.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("token" in attrs) == ("tokens" in attrs):
+            raise serializers.ValidationError(
+                "Send token (a string) or tokens (a list of up to "
+                f"{MAX_REVOKE_BATCH} strings), not both and not neither."
+            )
+        # Each string holds at least one candidate (a blank one was refused), and each token
+        # is answered once, under the first string it was found in.
+        first_seen: dict[str, int] = {}
+        for index, text in enumerate(attrs.get("tokens") or [attrs["token"]]):
+            for raw in find_tokens(text):
+                first_seen.setdefault(raw, index)
+        if len(first_seen) > MAX_REVOKE_BATCH:
+            raise serializers.ValidationError(
+                f"At most {MAX_REVOKE_BATCH} tokens at once: this request holds {len(first_seen)}."
+            )
+        return {"found": [(index, raw) for raw, index in first_seen.items()]}
+
+
+class _RevokeOneRequest(serializers.Serializer):
+    token = serializers.CharField(max_length=10_000, help_text=_PASTE_HELP)
+
+
+class _RevokeManyRequest(serializers.Serializer):
+    tokens = serializers.ListField(
+        child=serializers.CharField(max_length=10_000),
+        min_length=1,
+        max_length=MAX_REVOKE_BATCH,
+        help_text=f"Up to {MAX_REVOKE_BATCH} tokens or texts holding them.",
+    )
+
+
+_OUTCOMES = {
+    "revoked": "That token was live and has been revoked.",
+    "expired": "That token had already expired, so it no longer worked; it is revoked now too, "
+    "with the tokens made with it.",
+    "already_revoked": "That token was already revoked: {how} on {when}.",
+    "unknown": "If that was a live token, it has been revoked.",
+    "checksum_mismatch": "That is not a valid Keystand token: its checksum does not match, so it "
+    "was most likely mistyped or cut short. Nothing was revoked.",
+    "malformed": "That is not a Keystand token (one starts with kspat_ and has 55 characters). "
+    "Nothing was revoked.",
+}
 
 _REVOKED_HOW = {
     AccessToken.RevokedReason.DELETED: "deleted by its owner",
@@ -457,44 +505,86 @@ _REVOKED_HOW = {
 }
 
 
-def _revoke_answer(result: services.RevokeByValueResult) -> str:
-    """Say what became of the token without saying whose it is."""
+class RevokeResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(
+        help_text="Which string of the request it was found in (0 for `token`)."
+    )
+    token = serializers.CharField(
+        allow_null=True,
+        help_text="The token as kspat_…(last four), or null for text that holds none.",
+    )
+    outcome = serializers.ChoiceField(choices=list(_OUTCOMES))
+    detail = serializers.CharField()
+
+
+class RevokeAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="The one result's detail, or a summary of them.")
+    results = RevokeResultSerializer(many=True, help_text="One per token found, in order.")
+
+
+@sensitive_variables("raw")
+def _revoke_one(raw: str, request) -> tuple[str | None, str, str]:
+    """Revoke one pasted token; return it masked, the outcome and what to say. Never whose."""
+    if not is_well_formed(raw):
+        if has_token_shape(raw):
+            return mask(raw), "checksum_mismatch", _OUTCOMES["checksum_mismatch"]
+        return None, "malformed", _OUTCOMES["malformed"]
+    result = services.revoke_access_token_by_value(raw, request=request)
     token = result.token
+    if token is None:
+        return mask(raw), "unknown", _OUTCOMES["unknown"]
     if result.outcome == "revoked":
-        return "That token was live and has been revoked."
-    if token is not None and token.revoked_at is not None:
-        when = timezone.localtime(token.revoked_at).strftime("%Y-%m-%d %H:%M %Z")
-        return f"That token was already revoked: {_REVOKED_HOW[token.revoked_reason]} on {when}."
-    if token is not None:
-        return "That token has already expired; it no longer works."
-    return "If that was a live token, it has been revoked."
+        outcome = "expired" if token.is_expired() else "revoked"
+        return mask(raw), outcome, _OUTCOMES[outcome]
+    if token.revoked_at is None:  # expired, and revoked by someone else meanwhile
+        return mask(raw), "expired", _OUTCOMES["expired"]
+    when = timezone.localtime(token.revoked_at).strftime("%Y-%m-%d %H:%M %Z")
+    how = _REVOKED_HOW[token.revoked_reason]
+    return mask(raw), "already_revoked", _OUTCOMES["already_revoked"].format(how=how, when=when)
 
 
-class RevokeView(APIView):
-    """Kill a leaked token by its value. No authentication: whoever holds it may end it."""
+def _summary(results: list[dict]) -> str:
+    if len(results) == 1:
+        return results[0]["detail"]
+    counts = dict.fromkeys(_OUTCOMES, 0)
+    for result in results:
+        counts[result["outcome"]] += 1
+    parts = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n]
+    return f"Checked {len(results)} tokens: {', '.join(parts)}."
+
+
+class RevokeView(generics.GenericAPIView):
+    """Kill leaked tokens by their value. No authentication: whoever holds one may end it."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [RevokeThrottle]
+    serializer_class = RevokeSerializer
+    metadata_class = WritableFieldsMetadata
 
     @extend_schema(
-        summary="Revoke a token by its value",
+        summary="Revoke tokens by their value",
         description=(
-            "Anyone holding a token can revoke it. The answer is always 202 and never says "
-            "whose the token is; it says whether it was live, already revoked (when, and how) "
-            "or expired, which only the holder of the token can ask."
+            "Anyone holding a token can revoke it: send it as `token`, or up to "
+            f"{MAX_REVOKE_BATCH} as `tokens`; text around a token (a log line, a header) is "
+            "fine. The answer is always 202 and never says whose a token is; for each token "
+            "found it says whether it was live, already revoked (when, and how), expired, "
+            "unknown, or not a token at all, which only its holder can ask."
         ),
-        request=RevokeSerializer,
-        responses={
-            202: OpenApiResponse(ErrorSerializer, description="Accepted, whatever the token was."),
-            **_errors(400, 413, 429),
-        },
+        request=PolymorphicProxySerializer(
+            component_name="RevokeRequest",
+            serializers=[_RevokeOneRequest, _RevokeManyRequest],
+            resource_type_field_name=None,
+        ),
+        responses={202: RevokeAnswerSerializer, **_errors(400, 413, 429)},
         auth=[],
     )
     def post(self, request):
-        serializer = RevokeSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.revoke_access_token_by_value(
-            serializer.validated_data["token"], request=request
-        )
-        return Response({"detail": _revoke_answer(result)}, status=status.HTTP_202_ACCEPTED)
+        results = []
+        for index, raw in serializer.validated_data["found"]:
+            masked, outcome, detail = _revoke_one(raw, request)
+            results.append({"index": index, "token": masked, "outcome": outcome, "detail": detail})
+        body = {"detail": _summary(results), "results": results}
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, converters  # noqa: F401  (registers <token_id:…>)
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -12,12 +12,12 @@ urlpatterns = [
         name="api-access-tokens-self-rotate",
     ),
     path(
-        "access-tokens/<uuid:token_id>/",
+        "access-tokens/<token_id:token_id>/",
         api.AccessTokenDetail.as_view(),
         name="api-access-token",
     ),
     path(
-        "access-tokens/<uuid:token_id>/rotate/",
+        "access-tokens/<token_id:token_id>/rotate/",
         api.RotateView.as_view(),
         name="api-access-token-rotate",
     ),

@@ -78,12 +78,30 @@ def _flat_codes(codes) -> list[str]:
     return [codes]
 
 
+def _flatten(errors, path: str = "") -> dict[str, list]:
+    """Return nested field errors as lists of messages keyed by path: a list item's error
+    (`{"tokens": {0: [...]}}`) is reported as "tokens.0"."""
+    if isinstance(errors, dict):
+        flat: dict[str, list] = {}
+        for key, value in errors.items():
+            for name, messages in _flatten(value, f"{path}.{key}" if path else str(key)).items():
+                flat.setdefault(name, []).extend(messages)
+        return flat
+    if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        flat = {}
+        for item in errors:
+            for name, messages in _flatten(item, path).items():
+                flat.setdefault(name, []).extend(messages)
+        return flat
+    return {path: errors if isinstance(errors, list) else [errors]}
+
+
 def _validation_body(exc: exceptions.ValidationError) -> dict:
     """Return `detail` (the first problem, as "field: message"), `code`, and the field errors."""
-    errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+    errors = _flatten(detail)
     fields: dict[str, list] = {}
     for field, messages in errors.items():
-        messages = messages if isinstance(messages, list) else [messages]
         if field in RESERVED_KEYS:
             # A field named like a key of the body itself (an unknown "code", say) is
             # reported among the request's own errors rather than overwrite that key.
@@ -96,8 +114,6 @@ def _validation_body(exc: exceptions.ValidationError) -> dict:
         return error_body("Invalid input.", code)
     first_field, first_messages = next(iter(fields.items()))
     first = first_messages[0]
-    if isinstance(first, dict):  # a nested serializer's errors
-        first = next(iter(first.values()), "Invalid input.")
     summary = str(first) if first_field == "non_field_errors" else f"{first_field}: {first}"
     return error_body(summary, code, **fields)
 

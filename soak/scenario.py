@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from access_tokens.token_format import generate_token
 from soak.service import PASSWORD, Server
@@ -285,12 +285,20 @@ class Client(threading.Thread):
     def _api_ids(self) -> set[str] | None:
         if self.s.master is None:
             return None
-        st, body, *_ = self.b.request(
-            "api_list", "GET", "/api/v1/access-tokens/", token=self.s.master
-        )
-        if st != 200:
-            return None
-        return {t["id"] for t in json.loads(body)}
+        ids: set[str] = set()
+        path = "/api/v1/access-tokens/?page_size=100"
+        while path:
+            st, body, *_ = self.b.request("api_list", "GET", path, token=self.s.master)
+            if st != 200:
+                return None
+            page = json.loads(body)  # {"count", "next", "previous", "results"}
+            ids |= {t["id"] for t in page["results"]}
+            path = (
+                urlsplit(page["next"])._replace(scheme="", netloc="").geturl()
+                if page["next"]
+                else ""
+            )
+        return ids
 
     def api_create(self, expiring: bool = False) -> None:
         if self.s.master is None:

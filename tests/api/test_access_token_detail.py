@@ -152,3 +152,58 @@ def test_it_needs_authentication(api_client, alice_token):
         "code": "not_authenticated",
     }
     assert token.user.access_tokens.count() == 1
+
+
+@pytest.mark.parametrize("case", [str.upper, str.lower, lambda s: s[:9] + s[9:].upper()])
+def test_it_finds_a_token_by_its_id_in_any_case(api_client, alice, alice_token, make_token, case):
+    # Ids are UUIDs, compared as such: EEB6F563-… is the same token as eeb6f563-….
+    token, raw = alice_token
+    other, _other_raw = make_token(alice, name="other")
+    path = f"/api/v1/access-tokens/{case(str(other.id))}/"
+    r = api_client.get(path, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200
+    assert r.json()["id"] == str(other.id)  # answered in the canonical lower case
+    r = api_client.patch(
+        path, {"name": "renamed"}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert r.status_code == 200
+    r = api_client.post(path + "rotate/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 201
+    assert r.json()["rotated_from"] == str(other.id)
+
+
+def test_an_upper_case_id_of_someone_elses_token_is_still_not_found(
+    api_client, alice_token, bob, make_token
+):
+    _token, raw = alice_token
+    bobs, _ = make_token(bob)
+    r = api_client.get(
+        f"/api/v1/access-tokens/{str(bobs.id).upper()}/", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert r.status_code == 404
+    assert r.json() == NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"name": "x", "scopes": ["api"]}, "scopes", "unknown_field"),
+        ({"expires_at": "2030-01-01"}, "expires_at", "unknown_field"),
+        ({"name": 5}, "name", "invalid"),
+        ({"description": ["a"]}, "description", "invalid"),
+    ],
+)
+def test_a_rename_takes_name_and_description_only(api_client, alice_token, body, field, code):
+    token, raw = alice_token
+    r = api_client.patch(
+        f"/api/v1/access-tokens/{token.id}/",
+        body,
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == code
+    assert field in r.json()
+    token.refresh_from_db()
+    assert token.name == "laptop"
+    assert not AccessTokenEvent.objects.filter(action="updated").exists()

@@ -123,8 +123,9 @@ def test_it_refuses_an_expiry_in_the_past(post, expires_at):
 
 
 WRONG_FORMAT = (
-    "Datetime has wrong format. Use one of these formats instead: "
-    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+    "Not a valid expiry. A date YYYY-MM-DD (the token works through the end of that day in the "
+    "server's time zone) or an RFC 3339 date-time with an offset, YYYY-MM-DDTHH:MM:SS[.ffffff]Z "
+    "or …+HH:MM (it works until that instant)."
 )
 
 
@@ -145,7 +146,104 @@ def test_it_explains_the_expiry_format(post):
 
 def test_it_refuses_an_expiry_out_of_range(post):
     r = post({"expires_at": "9999-12-31T23:59:59-05:00"})
-    _assert_field_error(r, "expires_at", "Datetime value out of range.")
+    _assert_field_error(r, "expires_at", "That date is too far in the future.")
+    r = post({"expires_at": "9999-12-31"})
+    _assert_field_error(r, "expires_at", "That date is too far in the future.")
+
+
+@pytest.mark.parametrize(
+    "expires_at",
+    [
+        "20300131",  # ISO 8601's basic form: it used to mean the start of that day
+        "2030-01-31T12:00:00",  # no offset: in which zone?
+        "2030-01-31 12:00:00Z",  # a space instead of T
+        "2030-01-31T12:00Z",  # no seconds
+        "2030-01-31T12:00:00+0100",  # an offset without its colon
+        "2030-01-31T12:00:00+01",
+        " 2030-01-31",
+        "2030-01-31\n",
+        "2030-1-31",
+        "2030-W05-4",
+        "2030-031",
+        "31/01/2030",
+        "2030-01-31T12:00:00+25:00",
+    ],
+)
+def test_it_refuses_every_form_it_does_not_document(alice, post, expires_at):
+    r = post({"expires_at": expires_at})
+    assert r.status_code == 400
+    assert r.json()["code"] == "invalid"
+    assert r.json()["detail"].startswith("expires_at: Not a valid")
+    assert alice.access_tokens.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "instant"),
+    [
+        ("2030-01-31T12:00:00Z", dt.datetime(2030, 1, 31, 12, tzinfo=dt.UTC)),
+        ("2030-01-31t12:00:00z", dt.datetime(2030, 1, 31, 12, tzinfo=dt.UTC)),
+        ("2030-01-31T13:30:00+01:30", dt.datetime(2030, 1, 31, 12, tzinfo=dt.UTC)),
+        ("2030-01-31T07:00:00-05:00", dt.datetime(2030, 1, 31, 12, tzinfo=dt.UTC)),
+        (
+            "2030-01-31T12:00:00.123456789Z",
+            dt.datetime(2030, 1, 31, 12, 0, 0, 123456, tzinfo=dt.UTC),
+        ),
+    ],
+)
+def test_it_takes_an_rfc_3339_date_time_as_that_instant(post, expires_at, instant):
+    r = post({"expires_at": expires_at})
+    assert r.status_code == 201, r.json()
+    assert dt.datetime.fromisoformat(r.json()["expires_at"]) == instant
+
+
+def test_it_refuses_unknown_fields_and_names_them(alice, post):
+    # {"read_only": true} used to be dropped silently, creating a token with full access.
+    r = post({"scopes": ["read_api"], "read_only": True, "owner": "bob"})
+    assert r.status_code == 400
+    takes = "Unknown field: this endpoint takes name, description, expires_at, scopes, scope."
+    assert r.json() == {
+        "detail": f"owner: {takes}",
+        "code": "unknown_field",
+        "owner": [takes],
+        "read_only": [takes],
+    }
+    assert alice.access_tokens.count() == 1
+
+
+def test_it_reports_unknown_fields_with_the_other_errors(alice, post):
+    r = post({"name": 5, "colour": "red"})
+    assert r.status_code == 400
+    assert r.json()["code"] == "unknown_field"
+    assert r.json()["name"] == ["Not a valid string."]
+    assert r.json()["colour"][0].startswith("Unknown field")
+
+
+@pytest.mark.parametrize("field", ["detail", "code"])
+def test_an_unknown_field_named_like_the_error_keys_does_not_overwrite_them(post, field):
+    r = post({field: "x"})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["code"] == "unknown_field"
+    takes = "Unknown field: this endpoint takes name, description, expires_at, scopes, scope."
+    assert body["non_field_errors"] == [f"{field}: {takes}"]
+    assert body["detail"] == f"{field}: {takes}"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": 12345}, "name"),
+        ({"name": True}, "name"),
+        ({"description": 1.5}, "description"),
+        ({"scopes": [1]}, "scopes.0"),
+        ({"scopes": "api"}, "scopes"),
+    ],
+)
+def test_it_takes_strings_only_where_it_says_string(alice, post, body, field):
+    r = post(body)
+    assert r.status_code == 400
+    assert field in r.json(), r.json()
+    assert alice.access_tokens.count() == 1
 
 
 def test_it_refuses_a_name_that_is_too_long(alice, post):
@@ -298,3 +396,14 @@ def test_it_needs_authentication(api_client, alice):
         "code": "not_authenticated",
     }
     assert AccessToken.objects.count() == 0
+
+
+def test_201_carries_the_new_tokens_location(api_client, alice_token, post):
+    _token, raw = alice_token
+    r = post({"name": "located"})
+    assert r.status_code == 201
+    location = r["Location"]
+    assert location == f"http://testserver/api/v1/access-tokens/{r.json()['id']}/"
+    shown = api_client.get(location, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert shown.status_code == 200
+    assert shown.json()["name"] == "located"

@@ -20,7 +20,9 @@ def test_it_lists_only_the_callers_tokens_newest_first(api_client, alice, bob, m
     make_token(bob, name="bob's")
     r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 200
-    items = r.json()
+    body = r.json()
+    assert (body["count"], body["next"], body["previous"]) == (2, None, None)
+    items = body["results"]
     assert [i["id"] for i in items] == [str(newer.id), str(older.id)]
     assert all(set(i) == FIELDS for i in items)
     assert items[0]["name"] == "newer"
@@ -41,7 +43,7 @@ def test_it_marks_expired_tokens(api_client, alice, alice_token, make_token):
     past = timezone.now() - dt.timedelta(days=1)
     AccessToken.objects.filter(pk=old.pk).update(expires_at=past)
     r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    by_name = {i["name"]: i for i in r.json()}
+    by_name = {i["name"]: i for i in r.json()["results"]}
     assert by_name["old"]["expired"] is True
     assert (by_name["old"]["state"], by_name["old"]["active"]) == ("expired", False)
     assert by_name["laptop"]["expired"] is False
@@ -52,15 +54,15 @@ def test_it_lists_inactive_tokens_and_narrows_by_state(api_client, alice, alice_
     gone, _ = make_token(alice, name="gone")
     services.delete_access_token(token=gone, actor=alice)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-    everything = api_client.get("/api/v1/access-tokens/", **auth).json()
+    everything = api_client.get("/api/v1/access-tokens/", **auth).json()["results"]
     assert [(i["name"], i["state"]) for i in everything] == [
         ("gone", "revoked"),
         ("laptop", "active"),
     ]
     assert everything[0]["revoked_reason"] == "deleted"
-    active = api_client.get("/api/v1/access-tokens/?state=active", **auth).json()
+    active = api_client.get("/api/v1/access-tokens/?state=active", **auth).json()["results"]
     assert [i["name"] for i in active] == ["laptop"]
-    inactive = api_client.get("/api/v1/access-tokens/?state=inactive", **auth).json()
+    inactive = api_client.get("/api/v1/access-tokens/?state=inactive", **auth).json()["results"]
     assert [i["name"] for i in inactive] == ["gone"]
     r = api_client.get("/api/v1/access-tokens/?state=deleted", **auth)
     assert r.status_code == 400
@@ -71,7 +73,7 @@ def test_it_shows_expiry_as_iso_8601(api_client, alice, make_token):
     when = timezone.now() + dt.timedelta(days=3)
     _token, raw = make_token(alice, expires_at=when)
     r = api_client.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
-    shown = dt.datetime.fromisoformat(r.json()[0]["expires_at"])
+    shown = dt.datetime.fromisoformat(r.json()["results"][0]["expires_at"])
     assert shown == when
 
 

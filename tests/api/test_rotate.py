@@ -149,3 +149,31 @@ def test_it_hands_what_the_old_token_made_to_the_new_one(api_client, alice, alic
     # Revoking the new token still takes the child with it.
     services.delete_access_token(token=new, actor=alice)
     assert _me(api_client, child["token"]).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"expires_at": "2030-01-01", "name": "new"}, "name", "unknown_field"),
+        ({"scopes": ["api"]}, "scopes", "unknown_field"),
+        ({"expires_at": "20300101"}, "expires_at", "invalid"),
+        ({"expires_at": 20300101}, "expires_at", "invalid"),
+    ],
+)
+def test_it_takes_expires_at_only(api_client, alice, ci_token, body, field, code):
+    _token, raw = ci_token
+    r = _rotate(api_client, raw, data=body)
+    assert r.status_code == 400
+    assert r.json()["code"] == code
+    assert field in r.json()
+    assert _me(api_client, raw).status_code == 200  # not rotated
+    assert alice.access_tokens.count() == 1
+
+
+def test_201_carries_the_new_tokens_location(api_client, ci_token):
+    _token, raw = ci_token
+    r = _rotate(api_client, raw)
+    assert r.status_code == 201
+    assert r["Location"] == f"http://testserver/api/v1/access-tokens/{r.json()['id']}/"
+    shown = api_client.get(r["Location"], HTTP_AUTHORIZATION=f"Bearer {r.json()['token']}")
+    assert shown.json()["rotated_from"] == str(_token.id)

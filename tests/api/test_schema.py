@@ -49,7 +49,7 @@ def test_it_lists_every_endpoint_and_method(spec):
 def test_it_lists_every_url_under_api_v1(spec):
     api = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/")
     routes = {
-        "/api/v1/" + str(p.pattern).replace("<uuid:token_id>", "{token_id}")
+        "/api/v1/" + str(p.pattern).replace("<token_id:token_id>", "{token_id}")
         for p in api.url_patterns
         if isinstance(p, URLPattern)
     }

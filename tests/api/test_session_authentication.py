@@ -25,7 +25,7 @@ def test_it_reads_with_a_session(browser, alice_token):
     token, _raw = alice_token
     r = browser.get("/api/v1/access-tokens/")
     assert r.status_code == 200
-    assert [t["id"] for t in r.json()] == [str(token.id)]
+    assert [t["id"] for t in r.json()["results"]] == [str(token.id)]
 
 
 def test_it_refuses_a_write_without_a_csrf_token(browser, alice):

@@ -1,0 +1,177 @@
+"""
+The token list's search, sort, filters and pages, for the API (and any list that wants them).
+
+`search_sort_filter()` is plain ORM with no request in sight, so a browser list can apply the
+same rules; `ListQuerySerializer` reads and checks the API's query parameters (an unknown
+ordering or a page size of 1,000 is a 400, not silently something else); `TokenPagination`
+answers `{"count", "next", "previous", "results"}` with an RFC 8288 Link header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .expiry import end_of_day_in
+
+STATES = ("all", "active", "inactive")
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_EXPIRING_WITHIN_DAYS = 3650
+
+# Each column of the list, and how its empty values sort: a token that never expires sorts
+# after every date (it expires "last"), one never used before every use (it was used "least
+# recently"), a token still active after every one that stopped. The same on SQLite and
+# PostgreSQL, whose own NULL orders differ.
+_COLUMNS = {
+    "name": ("name", None),
+    "last_four": ("last_four", None),
+    "scopes": ("scopes", None),
+    "created_at": ("created_at", None),
+    "expires_at": ("expires_at", "last"),
+    "last_used_at": ("last_used_at", "first"),
+    "revoked_at": ("revoked_at", "last"),
+}
+ORDERINGS = [name for column in _COLUMNS for name in (column, f"-{column}")]
+DEFAULT_ORDERING = "-created_at"
+
+
+def _order_by(ordering: str) -> list:
+    column = ordering.lstrip("-")
+    descending = ordering.startswith("-")
+    field, nulls = _COLUMNS[column]
+    expression = Lower(field) if column == "name" else F(field)
+    if nulls is None:
+        first = expression.desc() if descending else expression.asc()
+    else:
+        # Reversing the order reverses where the empty values go, too.
+        nulls_last = (nulls == "last") != descending
+        method = expression.desc if descending else expression.asc
+        first = method(nulls_last=True) if nulls_last else method(nulls_first=True)
+    # Ties (same name, never used) keep a fixed order, so that pages neither repeat nor skip.
+    return [first, F("created_at").desc(), F("id").asc()]
+
+
+def search_sort_filter(
+    tokens: QuerySet,
+    *,
+    state: str = "all",
+    search: str = "",
+    ordering: str = DEFAULT_ORDERING,
+    expiring_within_days: int | None = None,
+    never_used: bool | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet:
+    """Return `tokens` narrowed and ordered as the list's controls ask.
+
+    state: "active", "inactive" or "all"; search: part of the name, in any case;
+    expiring_within_days: active tokens that expire by the end of the day N days from today
+    (0 = today); never_used: True for tokens never used, False for those used at least once.
+    """
+    now = now or timezone.now()
+    if state == "active":
+        tokens = tokens.active(now)
+    elif state == "inactive":
+        tokens = tokens.inactive(now)
+    if search:
+        tokens = tokens.filter(name__icontains=search)
+    if expiring_within_days is not None:
+        horizon = end_of_day_in(expiring_within_days, now=now)
+        tokens = tokens.active(now).filter(expires_at__lte=horizon)
+    if never_used is not None:
+        tokens = tokens.filter(last_used_at__isnull=never_used)
+    return tokens.order_by(*_order_by(ordering))
+
+
+class ListQuerySerializer(serializers.Serializer):
+    """The list's query parameters; the schema documents them from here."""
+
+    state = serializers.ChoiceField(
+        choices=STATES,
+        default="all",
+        error_messages={"invalid_choice": "Choose active, inactive or all."},
+        help_text="active: tokens that work now; inactive: revoked or expired in the last "
+        "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days; all (default): both.",
+    )
+    search = serializers.CharField(
+        max_length=100,
+        default="",
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="Only tokens whose name contains this, in any case.",
+    )
+    ordering = serializers.ChoiceField(
+        choices=ORDERINGS,
+        default=DEFAULT_ORDERING,
+        error_messages={
+            "invalid_choice": f"Sort by one of {', '.join(_COLUMNS)}, with - for descending."
+        },
+        help_text="The column to sort by; a leading - sorts descending. Default -created_at "
+        "(newest first). A token that never expires sorts after every expiry date, one never "
+        "used before every use.",
+    )
+    expiring_within_days = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_EXPIRING_WITHIN_DAYS,
+        required=False,
+        help_text="Only active tokens that expire by the end of the day this many days from "
+        "today (0: today). Tokens that never expire are not among them.",
+    )
+    never_used = serializers.BooleanField(
+        required=False,
+        help_text="true: only tokens never used; false: only tokens used at least once.",
+    )
+    page = serializers.IntegerField(min_value=1, default=1, help_text="Which page, from 1.")
+    page_size = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        default=PAGE_SIZE,
+        help_text=f"Tokens per page, 1 to {MAX_PAGE_SIZE} (default {PAGE_SIZE}).",
+    )
+
+    @classmethod
+    def of(cls, query_params) -> ListQuerySerializer:
+        # A plain dict, not the QueryDict: DRF reads a missing boolean in a QueryDict as
+        # false (an unticked checkbox), which would filter on never_used=false.
+        return cls(data=query_params.dict())
+
+
+class TokenPagination(PageNumberPagination):
+    """Pages of 25 (`?page=`, `?page_size=` up to 100): the body is `{"count", "next",
+    "previous", "results"}` and an RFC 8288 Link header has first, prev, next and last."""
+
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        links = {
+            "first": self.get_first_link(),
+            "prev": self.get_previous_link(),
+            "next": self.get_next_link(),
+            "last": self.get_last_link(),
+        }
+        response["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
+        return response
+
+    def get_first_link(self) -> str:
+        return remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+
+    def get_last_link(self) -> str:
+        last = self.page.paginator.num_pages
+        url = self.request.build_absolute_uri()
+        if last == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, last)
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["required"] = ["count", "next", "previous", "results"]
+        return described
