@@ -9,6 +9,7 @@ from django.utils import timezone
 from access_tokens import services
 from access_tokens.models import AccessToken
 from tests.access_tokens.conftest import NEW_URL, form_data, pending_token
+from tests.api.headers import basic
 
 pytestmark = pytest.mark.django_db
 
@@ -81,16 +82,35 @@ def test_it_accepts_today_as_the_last_day(zone, alice_client):
     assert AccessToken.objects.get().expires_at == _last_instant(today, zone)
 
 
-def test_it_refuses_the_token_on_every_path_once_expired(zone, alice, api_client):
+@pytest.mark.parametrize("form", ["AccessToken", "Bearer", "Basic"])
+def test_it_refuses_the_token_on_every_path_once_expired(zone, alice, api_client, form):
     token, raw = services.create_access_token(
         user=alice, expires_at=services.end_of_day(timezone.localdate())
     )
     AccessToken.objects.filter(pk=token.pk).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    response = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"AccessToken {raw}")
-    assert response.status_code == 401
-    assert "expired" in response.json()["detail"]
+    header = basic(raw) if form == "Basic" else f"{form} {raw}"
+    # Every way the token can be presented, on every endpoint that takes it: reads, writes,
+    # its own record, and rotation (which would otherwise hand out a fresh secret).
+    for method, path in [
+        ("get", "/api/v1/me/"),
+        ("get", "/api/v1/access-tokens/"),
+        ("post", "/api/v1/access-tokens/"),
+        ("get", f"/api/v1/access-tokens/{token.pk}/"),
+        ("patch", f"/api/v1/access-tokens/{token.pk}/"),
+        ("delete", f"/api/v1/access-tokens/{token.pk}/"),
+        ("post", f"/api/v1/access-tokens/{token.pk}/rotate/"),
+        ("post", "/api/v1/access-tokens/self/rotate/"),
+    ]:
+        response = getattr(api_client, method)(
+            path, {"name": "x"}, format="json", HTTP_AUTHORIZATION=header
+        )
+        assert response.status_code == 401, (method, path, response.content)
+        assert response.json() == {"detail": "Token has expired."}, (method, path)
+    assert AccessToken.objects.filter(user=alice).count() == 1
+    token.refresh_from_db()
+    assert token.revoked_at is None and token.name == ""
 
 
 def test_it_never_expires_without_a_date(alice):

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 
 from access_tokens import flash, services
@@ -124,11 +125,22 @@ def test_it_shows_nothing_if_the_token_was_deleted_before_the_page_loaded(alice_
     assert "access_tokens:new" not in alice_client.session
 
 
-def test_it_shows_my_token_to_me_only(alice_client, client, bob):
+def test_it_shows_my_token_to_me_only(alice_client, bob):
+    # Two browsers with sessions of their own, signed in at the same time.
+    bob_client = Client()
+    bob_client.force_login(bob)
+    assert bob_client.session.session_key != alice_client.session.session_key
+
     alice_client.post(NEW_URL, form_data())
     raw = pending_token(alice_client)
-    client.force_login(bob)
-    assert raw not in text(client.get(LIST_URL))
+
+    bob_page = bob_client.get(LIST_URL)
+    assert bob_page.status_code == 200
+    assert bob_page.context["new_token"] is None
+    assert raw not in text(bob_page)
+    assert pending_token(bob_client) is None
+    # Bob's visit neither showed nor used up alice's one-time display.
+    assert raw in text(alice_client.get(LIST_URL))
 
 
 def test_it_forgets_the_token_when_the_user_logs_out(alice_client, alice):

@@ -85,6 +85,11 @@ def test_it_records_a_leaked_expired_token_and_says_it_had_expired(api_client, a
     token.refresh_from_db()
     # Revoking it still matters: it records the leak and stops every token made with it.
     assert token.revoked_reason == "revoked_by_value"
+    events = AccessTokenEvent.objects.filter(token_id=token.id, action="revoked_by_value")
+    assert events.count() == 1
+    # Asked again, it is an already revoked token.
+    again = api_client.post(URL, {"token": raw}, format="json").json()["detail"]
+    assert again.startswith("That token was already revoked: reported as leaked on ")
 
 
 @pytest.mark.parametrize("value", ["junk", "kspat_", "x" * 10_000, "é", "Bearer kspat_"])

@@ -42,9 +42,16 @@ def test_it_refuses_an_expired_token(api_client, alice, make_token, form):
     _assert_refused(_me(api_client, raw, form), "Token has expired.")
 
 
-def test_it_accepts_a_token_up_to_its_expiry(api_client, alice, make_token):
-    _token, raw = make_token(alice, expires_at=timezone.now() + dt.timedelta(minutes=5))
-    assert _me(api_client, raw).status_code == 200
+@pytest.mark.parametrize("form", ["AccessToken", "Bearer", "Basic"])
+def test_it_accepts_a_token_up_to_its_expiry(api_client, alice, make_token, monkeypatch, form):
+    expires_at = timezone.now() + dt.timedelta(days=1)
+    _token, raw = make_token(alice, expires_at=expires_at)
+    # The server's clock (services._now, the seam for it) at the token's last instant: it works.
+    monkeypatch.setattr(services, "_now", lambda: expires_at)
+    assert _me(api_client, raw, form).status_code == 200
+    # One microsecond later it is refused.
+    monkeypatch.setattr(services, "_now", lambda: expires_at + dt.timedelta(microseconds=1))
+    _assert_refused(_me(api_client, raw, form), "Token has expired.")
 
 
 def test_it_refuses_a_deleted_token_on_the_next_request(api_client, alice, alice_token):
