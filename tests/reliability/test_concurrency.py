@@ -1,6 +1,13 @@
-"""Races that a busy service meets: two creates at the limit, a double-clicked form, and a
-delete racing with use. Real threads, each with its own database connection, on SQLite and on
-PostgreSQL (transaction=True: every thread sees the others' commits)."""
+"""Races that a busy service meets: two creates at the limit, a double-clicked form, a delete
+racing with use, and two workers writing the same token's last use. Real threads, each with its
+own database connection, on SQLite and on PostgreSQL (transaction=True: every thread sees the
+others' commits).
+
+What each leg proves differs for the per-user limit. On SQLite every transaction is IMMEDIATE
+(config/settings.py): it takes the database's write lock as it begins, so two creates are
+serialised before either counts, and the limit would hold there even without the lock on the
+owner's row (services._lock_owner). Only the PostgreSQL leg, where transactions really run side
+by side, shows that the lock keeps the limit under concurrency; CI runs both legs."""
 
 import threading
 import time
@@ -51,6 +58,7 @@ def _api(raw):
 
 
 def test_it_never_passes_the_limit_with_simultaneous_creates(alice, make_token, settings):
+    """Two creates race for the last slot. A real race on PostgreSQL only (see the module)."""
     settings.ACCESS_TOKEN_MAX_PER_USER = ROUNDS + 2
     _, raw = make_token(alice, name="the caller")
     for _ in range(ROUNDS):
@@ -75,6 +83,7 @@ def test_it_never_passes_the_limit_with_simultaneous_creates(alice, make_token, 
 
 
 def test_it_never_passes_the_limit_when_many_create_at_once(alice, make_token, settings):
+    """Six creates for three slots. A real race on PostgreSQL only (see the module)."""
     settings.ACCESS_TOKEN_MAX_PER_USER = 3
     _, raw = make_token(alice, name="the caller")
 
@@ -141,3 +150,44 @@ def test_it_never_authenticates_after_the_delete_commits(alice, make_token):
         r = _api(raw).get("/api/v1/me/")
         assert r.status_code == 401
         assert r.json() == {"detail": "Token has been revoked.", "code": "token_revoked"}
+
+
+def _rows_written(job) -> int:
+    """Run `job` in this thread; return how many rows its UPDATE statements changed."""
+    changed = []
+
+    def count(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith("UPDATE"):
+            changed.append(context["cursor"].rowcount)
+        return result
+
+    with connection.execute_wrapper(count):
+        job()
+    return sum(changed)
+
+
+def test_it_writes_the_last_use_once_when_two_workers_race(alice, make_token):
+    """Two workers authenticate the same stale token at once: both read it stale and both go
+    on to write. The conditional UPDATE in services.record_access_token_use lets one through;
+    the other matches no row (on PostgreSQL it waits for the first's row lock, then re-checks
+    the condition against the committed row). Without the condition both would write."""
+    for _ in range(ROUNDS):
+        token, raw = make_token(alice)  # never used yet: stale
+        both_read = threading.Barrier(2)
+
+        def worker(ip, raw=raw, both_read=both_read):
+            def job():
+                seen = services.check_access_token(raw)  # the read during authentication
+                assert seen.last_used_at is None
+                both_read.wait()  # neither writes before both have read
+                services.record_access_token_use(seen, ip=ip)
+
+            return lambda: _rows_written(job)
+
+        written = _together(worker("192.0.2.1"), worker("192.0.2.2"))
+
+        assert sorted(written) == [0, 1]
+        token.refresh_from_db()
+        assert token.last_used_at is not None
+        assert token.last_used_ip in ("192.0.2.1", "192.0.2.2")
