@@ -31,7 +31,8 @@ run: $(STAMP) .env
 	@echo ""
 	@$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# pytest-xdist workers for `make test`: each has its own test database and its own Chromium.
+# pytest-xdist workers for `make test`: each has its own test database and its own Chromium;
+# worksteal hands a waiting worker part of a busy one's queue (tests differ a lot in length).
 TEST_WORKERS ?= auto
 
 test: $(STAMP)
@@ -40,7 +41,7 @@ test: $(STAMP)
 	@echo "==> ruff format --check"
 	@$(BIN)/ruff format --check .
 	@echo "==> pytest on $${DATABASE_URL:-SQLite}, $(TEST_WORKERS) workers (a few minutes)"
-	@$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 format: $(STAMP)
 	@$(BIN)/ruff check --fix .

@@ -15,11 +15,11 @@ from access_tokens import services
 from tests.redis_cache import REDIS_BACKEND, require_redis, run_prefix
 
 PASSWORD = "correct-horse-battery-staple-42"
-# The cast's passwords are stored with a fast hash: Argon2 costs a tenth of a second and
-# 100 MiB per hash, and hundreds of fixtures would pay it for nothing. Every password the
-# product itself hashes (sign-up, password change, the upgrade on a successful sign-in) still
-# uses Argon2, which stays first in PASSWORD_HASHERS; tests/project/test_settings.py and
-# tests/accounts/test_signup.py check that.
+# Passwords are hashed with a fast hasher in the suite: Argon2 costs a tenth of a second and
+# 100 MiB per hash, and hundreds of fixtures and sign-ins would pay it where hashing is not
+# what they test (a sign-in would also re-hash a fast hash with Argon2, Django's upgrade).
+# Tests marked real_password_hashers keep the product's list, Argon2 first, and check it:
+# tests/project/test_settings.py and tests/accounts/test_signup.py.
 FIXTURE_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 # Olivia, an operator, has two-factor set up (staff need it for the admin): this is the secret
 # her authenticator app holds; tests.totp.totp_code(OLIVIA_TOTP_SECRET) is her current code.
@@ -46,6 +46,22 @@ def pytest_configure(config):
     ).enable()
 
 
+# The longest tests (a cluster, gunicorn, a process started per case) run first: under
+# pytest-xdist they then overlap with the hundreds of short ones on the other workers, instead
+# of one worker still running them after the rest have finished. Order only; nothing is left out.
+SLOW_FIRST = (
+    "tests/project/test_cluster.py",
+    "tests/project/test_gunicorn.py",
+    "tests/operators/test_run_schedule.py",
+    "tests/project/test_settings.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOW_FIRST)))
+
+
 def pytest_unconfigure(config):
     from django.conf import settings
 
@@ -66,9 +82,13 @@ def _fresh_cache():
 # `settings` sort after _fresh_cache, so a test's own settings (a cache it points elsewhere)
 # are undone before _fresh_cache clears the suite's cache.
 @pytest.fixture(autouse=True)
-def _verify_fixture_passwords(settings):
-    """Let the cast's fast password hashes verify, after the product's own hashers."""
-    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, FIXTURE_HASHER]
+def _password_hashers(request, settings):
+    """Hash with the fast hasher first, unless the test checks the product's hashing (then
+    the fast one comes last, so that the cast's passwords still verify)."""
+    if request.node.get_closest_marker("real_password_hashers"):
+        settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, FIXTURE_HASHER]
+    else:
+        settings.PASSWORD_HASHERS = [FIXTURE_HASHER, *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)
@@ -124,8 +144,8 @@ def sign_in(client, user, password: str = PASSWORD):
     r = client.post("/accounts/login/", {"login": user.get_username(), "password": password})
     assert r.status_code == 302, r.content.decode()[:500]
     client.get(r["Location"])  # shows (and so uses up) the "Successfully signed in" message
-    # Signing in upgraded the fixture's fast hash to Argon2; a stale object would give
-    # force_login elsewhere a session hash that no longer matches.
+    # Signing in may have re-hashed the password (with the product's hashers, Argon2); a stale
+    # object would give force_login elsewhere a session hash that no longer matches.
     user.refresh_from_db()
     return client
 

@@ -1,3 +1,4 @@
+import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -25,6 +26,7 @@ def test_it_shows_the_form(client, db):
         assert f'name="{name}"' in html
 
 
+@pytest.mark.real_password_hashers
 def test_it_creates_the_user_and_signs_them_in(client, db):
     r = client.post("/accounts/signup/", _form())
     assert r.status_code == 302

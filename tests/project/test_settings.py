@@ -127,6 +127,7 @@ def test_it_accepts_a_shared_cache(fresh_database_url, cache_url):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.real_password_hashers
 def test_it_hashes_passwords_with_argon2_first(django_user_model):
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     user = django_user_model.objects.create_user("zoe", "zoe@example.org", PASSWORD)
