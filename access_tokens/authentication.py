@@ -11,7 +11,6 @@ import base64
 import binascii
 import re
 
-from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -67,7 +66,7 @@ def _fail(request, message: str, *, scheme: str, code: str = "invalid_header"):
 
 def authenticate_token(request, raw: str, *, scheme: str):
     """Return (user, token) for a raw token or raise AuthenticationFailed."""
-    now = timezone.now()
+    now = services._now()  # one clock for the check and the last-used write
     try:
         token = services.check_access_token(raw, now=now)
     except services.TokenError as e:
