@@ -107,7 +107,10 @@ def test_it_refuses_the_token_on_every_path_once_expired(zone, alice, api_client
             path, {"name": "x"}, format="json", HTTP_AUTHORIZATION=header
         )
         assert response.status_code == 401, (method, path, response.content)
-        assert response.json() == {"detail": "Token has expired."}, (method, path)
+        assert response.json() == {"detail": "Token has expired.", "code": "token_expired"}, (
+            method,
+            path,
+        )
     assert AccessToken.objects.filter(user=alice).count() == 1
     token.refresh_from_db()
     assert token.revoked_at is None and token.name == ""
