@@ -118,6 +118,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, with a health check that needs no round trip (config/db/postgresql).
     # KEYSTAND_DB_ENGINE names another (the tests compare it with Django's stock backend).
     DATABASES["default"]["ENGINE"] = env.str("KEYSTAND_DB_ENGINE", default="config.db.postgresql")
+    # The token lookup runs as a prepared statement (access_tokens/lookup.py). Django leaves
+    # psycopg's prepare_threshold at None, which forbids preparing anything; its own cursors
+    # bind on the client and are never prepared whatever this says, so only the lookup is.
+    # False for a pooler that cannot keep prepared statements (PgBouncer < 1.21, transaction mode).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -73,6 +73,16 @@ def round_trips_per_request(raw: str) -> float:
     return ready / REQUESTS
 
 
+def prepared_lookups() -> int:
+    """How many token lookups this connection holds prepared on the server."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%access_tokens_accesstoken%digest%"],
+        )
+        return cursor.fetchone()[0]
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("probe", "probe@example.org", "x" * 20)
@@ -81,6 +91,7 @@ def main() -> None:
     result = {
         "engine": settings.DATABASES["default"]["ENGINE"],
         "round_trips_per_request": round_trips_per_request(raw),
+        "prepared_lookups": prepared_lookups(),
     }
     # The server drops the idle connection, as a restart or failover does to every connection.
     pid = connection.connection.info.backend_pid

@@ -51,8 +51,18 @@ def test_one_round_trip_per_request_and_no_failure_after_a_dropped_connection(da
     result = _probe(database_url)
     assert result["engine"] == "config.db.postgresql"
     assert result["round_trips_per_request"] == 1
+    assert result["prepared_lookups"] == 1  # the server plans the lookup once per connection
     assert result["status_after_server_dropped_connection"] == 200
     assert result["reconnected"] is True
+
+
+def test_without_prepared_statements_still_one_round_trip(database_url):
+    # For a pooler that cannot keep prepared statements: nothing is prepared, and the lookup
+    # still costs one round trip (bound on the server, parsed each time).
+    result = _probe(database_url, DATABASE_PREPARED_STATEMENTS="false")
+    assert result["round_trips_per_request"] == 1
+    assert result["prepared_lookups"] == 0
+    assert result["status_after_server_dropped_connection"] == 200
 
 
 def test_the_count_sees_djangos_own_health_check(database_url):
