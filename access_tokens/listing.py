@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -142,10 +143,25 @@ class ListQuerySerializer(serializers.Serializer):
         return cls(data=query_params.dict())
 
 
+class FirstPageCountsItself(Paginator):
+    """Django's paginator, minus the COUNT query when the first page is not full: most people
+    hold fewer tokens than a page, and then the page's own rows are the count. A full first
+    page is counted as usual, and later pages are Django's own."""
+
+    def page(self, number):
+        if str(number) != "1" or self.orphans:
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
+        return self._get_page(rows, 1, self)  # a full page: `count` runs COUNT when asked
+
+
 class TokenPagination(PageNumberPagination):
     """Pages of 25 (`?page=`, `?page_size=` up to 100): the body is `{"count", "next",
     "previous", "results"}` and an RFC 8288 Link header has first, prev, next and last."""
 
+    django_paginator_class = FirstPageCountsItself
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

@@ -155,7 +155,7 @@ def make_user(db: str, username: str):
     return User.objects.db_manager(db).create_user(username, f"{username}@example.org", None)
 
 
-def make_token(db: str, user, name: str) -> str:
+def make_token(db: str, user, name: str, **fields) -> str:
     """Store a token as create_access_token does (digest and last four only); return it raw."""
     raw = services.generate_token()
     AccessToken.objects.using(db).create(
@@ -164,8 +164,19 @@ def make_token(db: str, user, name: str) -> str:
         digest=services.token_digest(raw),
         last_four=raw[-4:],
         expires_at=timezone.now() + dt.timedelta(days=30),
+        **fields,
     )
     return raw
+
+
+def make_rotated_token(db: str, user) -> str:
+    """A token that replaced another by rotation, stored as rotate_access_token leaves it: the
+    old row revoked as rotated, the new one pointing at it. Return the new one raw."""
+    old = AccessToken.objects.using(db).get(digest=services.token_digest(make_token(db, user, "r")))
+    old.revoked_at = timezone.now()
+    old.revoked_reason = AccessToken.RevokedReason.ROTATED
+    old.save(using=db, update_fields=["revoked_at", "revoked_reason"])
+    return make_token(db, user, "r", rotated_from=old, created_via="web")
 
 
 def make_filler_users(db: str, count: int) -> list[int]:
@@ -244,6 +255,34 @@ def keystand_headers(raw: str) -> dict[str, str]:
         "Bearer": f"Bearer {raw}",
         "Basic": f"Basic {basic}",
     }
+
+
+# --- Round trips -----------------------------------------------------------------------------
+
+
+def count_round_trips(env: dict, requests: int) -> dict:
+    """Count PostgreSQL round trips at the driver: the server's ReadyForQuery messages in
+    libpq's protocol trace (one per round trip, the connection health check included, which
+    Django's query log would not see). Nothing watches Django's queries meanwhile, so the
+    product's own fast path runs."""
+    import tempfile
+
+    import psycopg
+
+    connection = connections["default"]
+    call(env)  # the connection is open and last_used_at fresh
+    pgconn = connection.connection.pgconn
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        for _ in range(requests):
+            call(env)
+        pgconn.untrace()
+        trace.seek(0)
+        lines = trace.read().decode(errors="replace").splitlines()
+    ready = sum(1 for line in lines if line.startswith("B") and "ReadyForQuery" in line)
+    prepared = sum(1 for line in lines if line.startswith("F") and "\tParse\t" in line)
+    return {"requests": requests, "round_trips": ready, "parses": prepared}
 
 
 # --- Writes -----------------------------------------------------------------------------------
@@ -362,6 +401,40 @@ def main() -> None:
                 Case(
                     f"basic@{size}", db, environ("/bench/keystand/", headers["Basic"]), "alice", n
                 ),
+                # The paths that later features put on every request: a narrower scope, a
+                # token that came from rotation, the per-user throttle with and without its
+                # RateLimit-* headers.
+                Case(
+                    f"keystand_read_api@{size}",
+                    db,
+                    environ(
+                        "/bench/keystand/",
+                        f"AccessToken {make_token(db, alice, 'reader', scopes='read_api')}",
+                    ),
+                    "alice",
+                    n,
+                ),
+                Case(
+                    f"keystand_rotated@{size}",
+                    db,
+                    environ("/bench/keystand/", f"AccessToken {make_rotated_token(db, alice)}"),
+                    "alice",
+                    n,
+                ),
+                Case(
+                    f"keystand_throttled@{size}",
+                    db,
+                    environ("/bench/keystand/throttled/", headers["AccessToken"]),
+                    "alice",
+                    n,
+                ),
+                Case(
+                    f"keystand_throttled_quietly@{size}",
+                    db,
+                    environ("/bench/keystand/throttled-quietly/", headers["AccessToken"]),
+                    "alice",
+                    n,
+                ),
                 Case(
                     f"argon2@{size}",
                     db,
@@ -401,6 +474,11 @@ def main() -> None:
         "keystand_fresh": count_statements(ks_env, args.writes),
         "authtoken": count_statements(at_env, args.writes),
     }
+    if vendor == "postgresql":
+        result["round_trips"] = {
+            "keystand": count_round_trips(ks_env, args.writes),
+            "none": count_round_trips(environ("/bench/none/"), args.writes),
+        }
     json.dump(result, sys.stdout)
 
 

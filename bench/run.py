@@ -41,8 +41,20 @@ CASE_LABELS = {
     "bearer": "Keystand, `Bearer` header",
     "basic": "Keystand, HTTP Basic",
     "keystand_user100": "Keystand, user holding 100 tokens",
+    "keystand_read_api": "Keystand, `read_api` token (scope check)",
+    "keystand_rotated": "Keystand, token made by rotation",
+    "keystand_throttled_quietly": "Keystand + per-user throttle, no RateLimit headers",
+    "keystand_throttled": "Keystand + per-user throttle with RateLimit-* headers",
     "argon2": "Naive Argon2-verified token",
 }
+# Authenticated request against the no-authentication floor, per database (#17).
+FLOOR_TARGETS = {"SQLite": 1.5, "PostgreSQL": 2.5}
+# Paths added by later features, each against what it adds to: (case, yardstick, label).
+NEW_PATHS = [
+    ("keystand_read_api", "keystand", "a `read_api` token's scope check"),
+    ("keystand_rotated", "keystand", "a token made by rotation"),
+    ("keystand_throttled", "keystand_throttled_quietly", "the RateLimit-* headers"),
+]
 
 
 def machine() -> dict:
@@ -168,7 +180,10 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         "Each request is a prepared WSGI environ handed to Django's `WSGIHandler`: every "
         "middleware of the product, URL routing, DRF, the authentication under test, and the "
         "*same* trivial DRF view (`bench/views.py: Hello`, throttles off, the product's default "
-        "permissions `IsAuthenticated` + `TokenScopePermission`), response closed. "
+        "permissions `IsAuthenticated` + `TokenScopePermission`), response closed; the two "
+        "throttled cases add the product's per-user throttle (`API_THROTTLE_USER` raised so it "
+        "never refuses; a local-memory cache, so no Redis round trip), one of them without its "
+        "RateLimit-* headers, so the pair prices the headers alone. "
         f"{data['params']['rounds']} rounds; in each round every case runs "
         f"{data['params']['per_round']} requests "
         f"({data['params']['argon_per_round']} for Argon2) in a freshly shuffled order, so a busy "
@@ -184,6 +199,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         results = res["results"]
         held = res["tokens"][str(main)]
         base = results[f"authtoken@{main}"]["median_us"]
+        floor = results[f"none@{main}"]["median_us"]
         rows = []
         for name in [
             "none",
@@ -192,6 +208,10 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             "bearer",
             "basic",
             "keystand_user100",
+            "keystand_read_api",
+            "keystand_rotated",
+            "keystand_throttled_quietly",
+            "keystand_throttled",
             "argon2",
         ]:
             r = results.get(f"{name}@{main}")
@@ -203,13 +223,14 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
                     us(r["median_us"]),
                     f"[{us(r['q1_us'])}–{us(r['q3_us'])}]",
                     f"{r['median_us'] / base:.2f}×",
+                    f"{r['median_us'] / floor:.2f}×",
                 ]
             )
         parts += [
             f"### {res['label']} ({res['db_version'].split(' on ')[0]}), "
             f"{held:,} tokens in the table",
             "",
-            table(["Case", "Median µs/request", "IQR µs", "vs authtoken"], rows),
+            table(["Case", "Median µs/request", "IQR µs", "vs authtoken", "vs floor"], rows),
             "",
         ]
         for name in ("keystand", "bearer", "basic"):
@@ -217,6 +238,28 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             targets.append(
                 (
                     f"{res['label']}: {CASE_LABELS[name]} ≤ 1.05× authtoken (is {ratio:.3f}×)",
+                    ratio <= 1.05,
+                )
+            )
+        limit = FLOOR_TARGETS[res["label"]]
+        ratio = results[f"keystand@{main}"]["median_us"] / floor
+        targets.append(
+            (
+                f"{res['label']}: Keystand ≤ {limit}× the no-authentication floor "
+                f"(is {ratio:.3f}×)",
+                ratio <= limit,
+            )
+        )
+        for name, yardstick, label in NEW_PATHS:
+            if f"{name}@{main}" not in results:
+                continue
+            ratio = (
+                results[f"{name}@{main}"]["median_us"] / results[f"{yardstick}@{main}"]["median_us"]
+            )
+            targets.append(
+                (
+                    f"{res['label']}: {label} cost nothing measurable, ≤ 1.05× "
+                    f"{CASE_LABELS[yardstick]} (is {ratio:.3f}×)",
                     ratio <= 1.05,
                 )
             )
@@ -354,6 +397,30 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         table(["Database", "Case", "Requests", "Statements", "SELECT", "UPDATE", "Took"], rows),
         "",
     ]
+    for db in data["databases"]:
+        res = data["micro"][db]
+        rt = res.get("round_trips")
+        if not rt:
+            continue
+        ks, none = rt["keystand"], rt["none"]
+        per = ks["round_trips"] / ks["requests"]
+        parts += [
+            f"Round trips on {res['label']}, counted at the driver: the server's ReadyForQuery "
+            "messages in libpq's protocol trace over a run of requests with a fresh "
+            "`last_used_at`, with nothing watching Django's queries (so the product's own path "
+            "runs, and the connection health check would be counted if it cost one). "
+            f"Keystand: {ks['round_trips']:,} round trips for {ks['requests']:,} requests "
+            f"({per:.2f} per request), {ks['parses']:,} statements parsed (the lookup is "
+            f"prepared once per connection); no authentication: {none['round_trips']:,}.",
+            "",
+        ]
+        targets.append(
+            (
+                f"{res['label']}: one round trip per authenticated request at the driver "
+                f"({ks['round_trips']:,} for {ks['requests']:,})",
+                ks["round_trips"] == ks["requests"],
+            )
+        )
 
     load = data.get("load")
     parts += ["## 4. Under load", ""]
@@ -367,8 +434,9 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             f"{load['rounds']} alternating rounds. The first two cases hit the same "
             "`/api/v1/me/`-like view (`bench/views.py: Me`: id, username, email) with the "
             "product's throttles on, so they compare authentication alone; the product's own "
-            "`/api/v1/me/` (which also serialises the token) is judged by the same target, "
-            "because that is what a client calls. "
+            "`/api/v1/me/` (which also serialises the token) and token list (one page, with "
+            "its paging and Link header) are judged against that bare view, because that is "
+            "what a client calls. "
             f"`API_THROTTLE_USER` is raised to `{LOAD_THROTTLE}` for this run so that 429s do "
             "not pollute it. p50/p99 are the median over rounds of wrk's `--latency` "
             "percentiles; non-2xx is wrk's count of answers ≥ 400 (every URL is first checked to "
@@ -381,8 +449,11 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             ("authtoken", "DRF authtoken, `Me` view"),
             ("keystand", "Keystand, `Me` view"),
             ("keystand_api_me", "Keystand, product `/api/v1/me/`"),
+            ("keystand_api_list", "Keystand, product `/api/v1/access-tokens/`"),
         ]:
-            c = load["cases"][name]
+            c = load["cases"].get(name)
+            if c is None:
+                continue
             rows.append(
                 [
                     label,
@@ -411,17 +482,26 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             ),
             "",
         ]
-        for name, label in [
-            ("keystand", "Keystand, `Me` view"),
-            ("keystand_api_me", "Keystand, product `/api/v1/me/`"),
+        bare = load["cases"]["keystand"]
+        for name, label, yardstick, against in [
+            ("keystand", "Keystand, `Me` view", at, "authtoken"),
+            ("keystand_api_me", "product `/api/v1/me/`", bare, "the bare Keystand `Me` view"),
+            (
+                "keystand_api_list",
+                "product `/api/v1/access-tokens/`",
+                bare,
+                "the bare Keystand `Me` view",
+            ),
         ]:
-            c = load["cases"][name]
-            ratio = c["rps"] / at["rps"]
+            c = load["cases"].get(name)
+            if c is None:
+                continue
+            ratio = c["rps"] / yardstick["rps"]
             errors = c["non_2xx"] + c["socket_errors"]
             targets.append(
                 (
-                    f"Under load: {label} ≥ 0.95× authtoken requests/s (is {ratio:.3f}×) with "
-                    f"zero errors ({errors})",
+                    f"Under load: {label} ≥ 0.95× {against}'s requests/s (is {ratio:.3f}×) "
+                    f"with zero errors ({errors})",
                     ratio >= 0.95 and errors == 0,
                 )
             )
@@ -507,7 +587,9 @@ def main() -> None:
                 urls = [pg_url(name) for name in names]
                 label = "PostgreSQL"
             extra = {f"size{i}": url for i, url in enumerate(urls[:-1])}
-            env = bench_env(urls[-1], BENCH_DATABASES=json.dumps(extra))
+            env = bench_env(
+                urls[-1], BENCH_DATABASES=json.dumps(extra), API_THROTTLE_USER=LOAD_THROTTLE
+            )
             res = run_json("bench.micro", micro_args, env)
             res["label"] = label
             data["micro"][db] = res
@@ -573,6 +655,10 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
         ("No authentication (floor), µs per request", lambda r: us(at(r, "none"))),
         ("DRF `authtoken`, µs per request", lambda r: us(at(r, "authtoken"))),
         ("Keystand `AccessToken` / `Bearer` / Basic, µs per request", keystand),
+        (
+            "Keystand against the floor (target ≤ 1.5× SQLite, ≤ 2.5× PostgreSQL)",
+            lambda r: f"{at(r, 'keystand') / at(r, 'none'):.2f}×",
+        ),
         ("Naive Argon2-verified token, per request", argon),
         (f"Keystand, {micro[0]['sizes'][0]:,} → {largest:,} tokens in the table", scaling),
         ("Keystand, user holding 1 → 100 tokens", per_user),
@@ -600,7 +686,14 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
         f"{base['p50_ms']:.1f} ms, p99 {base['p99_ms']:.1f} ms), "
         f"{c['keystand']['rps'] / base['rps']:.2f}×; the product's own `/api/v1/me/`, which "
         f"also serialises the token, {c['keystand_api_me']['rps']:,.0f} requests/s "
-        f"({c['keystand_api_me']['rps'] / base['rps']:.2f}× `authtoken`). Non-2xx answers and "
+        f"({c['keystand_api_me']['rps'] / c['keystand']['rps']:.2f}× the bare view)"
+        + (
+            f", and its token list {c['keystand_api_list']['rps']:,.0f} requests/s "
+            f"({c['keystand_api_list']['rps'] / c['keystand']['rps']:.2f}×)"
+            if "keystand_api_list" in c
+            else ""
+        )
+        + ". Non-2xx answers and "
         "socket errors: "
         + ", ".join(f"{c[n]['non_2xx'] + c[n]['socket_errors']:,}" for n in c)
         + f" (in the order above). `API_THROTTLE_USER` is raised to `{LOAD_THROTTLE}` for "

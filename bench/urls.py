@@ -10,7 +10,7 @@ from access_tokens.authentication import (
 )
 from access_tokens.permissions import TokenScopePermission
 
-from .views import Hello, Me, NaiveArgon2Authentication
+from .views import Hello, Me, NaiveArgon2Authentication, Throttled, ThrottledQuietly
 
 # Every authenticated case runs the product's default permissions.
 _PERMISSIONS = [IsAuthenticated, TokenScopePermission]
@@ -30,6 +30,14 @@ urlpatterns = [
     path(
         "bench/keystand/",
         Hello.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/keystand/throttled/",
+        Throttled.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/keystand/throttled-quietly/",
+        ThrottledQuietly.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
     ),
     path(
         "bench/argon2/",

@@ -6,6 +6,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access_tokens.throttling import UserThrottle
+
 from .models import ArgonToken
 
 
@@ -16,6 +18,24 @@ class Hello(APIView):
 
     def get(self, request):
         return Response({"user": request.user.get_username()})
+
+
+class QuietUserThrottle(UserThrottle):
+    """The product's per-user throttle without its RateLimit-* headers: the yardstick for
+    what the headers alone cost."""
+
+    def _tell(self, view) -> None:
+        pass
+
+
+class Throttled(Hello):
+    """Hello with the product's per-user throttle and its RateLimit-* headers."""
+
+    throttle_classes = [UserThrottle]
+
+
+class ThrottledQuietly(Hello):
+    throttle_classes = [QuietUserThrottle]
 
 
 class Me(APIView):

@@ -13,14 +13,16 @@ _BACKWARD = {"api": "read_write", "read_api": "read_only"}
 
 def scopes_from_scope(apps, schema_editor):
     AccessToken = apps.get_model("access_tokens", "AccessToken")
+    tokens = AccessToken.objects.using(schema_editor.connection.alias)  # the database migrated
     for old, new in _FORWARD.items():
-        AccessToken.objects.filter(scope=old).update(scopes=new)
+        tokens.filter(scope=old).update(scopes=new)
 
 
 def scope_from_scopes(apps, schema_editor):
     AccessToken = apps.get_model("access_tokens", "AccessToken")
-    AccessToken.objects.exclude(scopes__regex=r"(^| )api( |$)").update(scope="read_only")
-    AccessToken.objects.filter(scopes__regex=r"(^| )api( |$)").update(scope="read_write")
+    tokens = AccessToken.objects.using(schema_editor.connection.alias)
+    tokens.exclude(scopes__regex=r"(^| )api( |$)").update(scope="read_only")
+    tokens.filter(scopes__regex=r"(^| )api( |$)").update(scope="read_write")
 
 
 class Migration(migrations.Migration):

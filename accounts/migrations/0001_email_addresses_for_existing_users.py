@@ -15,13 +15,14 @@ from django.db import migrations
 def create_email_addresses(apps, schema_editor):
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     EmailAddress = apps.get_model("account", "EmailAddress")
-    has_row = set(EmailAddress.objects.values_list("user_id", flat=True))
+    db = schema_editor.connection.alias  # the database being migrated, not the default one
+    has_row = set(EmailAddress.objects.using(db).values_list("user_id", flat=True))
     rows = [
         EmailAddress(user_id=user.pk, email=user.email.lower(), verified=False, primary=True)
-        for user in User.objects.exclude(email="").only("pk", "email").iterator()
+        for user in User.objects.using(db).exclude(email="").only("pk", "email").iterator()
         if user.pk not in has_row
     ]
-    EmailAddress.objects.bulk_create(rows, batch_size=500)
+    EmailAddress.objects.using(db).bulk_create(rows, batch_size=500)
 
 
 class Migration(migrations.Migration):

@@ -237,9 +237,30 @@ def test_a_page_costs_the_same_few_queries_however_many_tokens(
     alice, make_token, get, django_assert_num_queries
 ):
     get()  # last_used_at written: from now on authentication is one read
-    for count in (1, 40):
+    # The token, then the page: a first page that is not full is its own count.
+    # A full one (25 rows) may have more behind it, so it is counted: three queries.
+    for count, queries in ((1, 2), (24, 2), (25, 3), (40, 3)):
         while alice.access_tokens.count() < count:
             make_token(alice, name="t")
-        # The token, the count, the page.
-        with django_assert_num_queries(3):
-            assert get().status_code == 200
+        with django_assert_num_queries(queries):
+            response = get()
+        assert response.status_code == 200
+        assert response.json()["count"] == count
+        assert len(response.json()["results"]) == min(count, 25)
+        assert (response.json()["next"] is None) == (count <= 25)
+        assert ('rel="next"' in response["Link"]) == (count > 25)
+    with django_assert_num_queries(3):
+        second = get("?page=2")
+    assert second.json()["count"] == 40 and len(second.json()["results"]) == 15
+
+
+def test_a_first_page_that_counts_itself_agrees_with_djangos_count(alice, make_token, get):
+    for count in (1, 7, 24, 25, 26):  # alice's own token is the first
+        while alice.access_tokens.count() < count:
+            make_token(alice, name="t")
+        for query in ("", "?page_size=5", "?page=1&page_size=100", "?search=t"):
+            body = get(query).json()
+            assert body["count"] == count, (count, query)
+            size = 5 if "page_size=5" in query else 100 if "100" in query else 25
+            assert len(body["results"]) == min(count, size)
+            assert (body["next"] is None) == (count <= size)

@@ -1,0 +1,76 @@
+"""The API's token representation is built by hand for speed (AccessTokenSerializer.
+to_representation); it must be exactly what DRF's generic field-by-field walk over the declared
+fields gives, for every kind of token, in UTC and in a zone with an offset."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from access_tokens import services
+from access_tokens.api import AccessTokenCreatedSerializer, AccessTokenSerializer
+from access_tokens.models import AccessToken, AccessTokenEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def generic(serializer_class, token) -> dict:
+    """DRF's own Serializer.to_representation: every declared field, one at a time."""
+    return serializers.Serializer.to_representation(serializer_class(), token)
+
+
+def tokens_of_every_kind(alice, make_token) -> list[AccessToken]:
+    now = timezone.now()
+    plain, _ = make_token(alice, name="plain", expires_at=now + dt.timedelta(days=7))
+    reader, _ = make_token(
+        alice, name="reader", description="CI job\nsecond line", scopes=["read_api", "read_user"]
+    )
+    forever, _ = make_token(alice, name="forever", expires_at=None, scopes=["self_rotate"])
+    used, _ = make_token(alice, name="used")
+    used.last_used_at = now - dt.timedelta(minutes=3, microseconds=17)
+    used.last_used_ip = "2001:db8::1"
+    used.save(update_fields=["last_used_at", "last_used_ip"])
+    child, _ = services.create_access_token(
+        user=alice, name="child", via=AccessTokenEvent.Via.API, actor=alice
+    )
+    child.created_by_token = plain
+    child.save(update_fields=["created_by_token"])
+    rotated, _ = services.rotate_access_token(
+        token=AccessToken.objects.get(pk=reader.pk), actor=alice, via=AccessTokenEvent.Via.WEB
+    )
+    revoked, _ = make_token(alice, name="revoked")
+    services.revoke_access_token(
+        token=revoked,
+        actor=alice,
+        reason=AccessToken.RevokedReason.DELETED,
+        via=AccessTokenEvent.Via.WEB,
+    )
+    expired, _ = make_token(alice, name="expired", expires_at=now + dt.timedelta(seconds=1))
+    AccessToken.objects.filter(pk=expired.pk).update(expires_at=now - dt.timedelta(days=1))
+    tokens = list(AccessToken.objects.filter(user=alice))
+    assert len(tokens) == 8, sorted(t.name for t in tokens)  # the rotated-away reader stays
+    kinds = {t.state() for t in tokens}
+    assert kinds == {"active", "revoked", "expired"}
+    assert any(t.rotated_from_id for t in tokens)
+    assert any(t.created_by_token_id for t in tokens)
+    return tokens
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Santiago"])
+def test_hand_built_representation_equals_drfs_generic_one(alice, make_token, settings, zone):
+    settings.TIME_ZONE = zone
+    for token in tokens_of_every_kind(alice, make_token):
+        fast = AccessTokenSerializer(token).data
+        assert fast == generic(AccessTokenSerializer, token), token.name
+        assert list(fast) == list(generic(AccessTokenSerializer, token))  # same key order
+        assert list(fast) == AccessTokenSerializer.Meta.fields
+
+
+def test_created_representation_adds_the_raw_token_once(alice, make_token):
+    token, raw = make_token(alice, name="new")
+    token.token = raw
+    fast = AccessTokenCreatedSerializer(token).data
+    assert fast == generic(AccessTokenCreatedSerializer, token)
+    assert list(fast) == AccessTokenCreatedSerializer.Meta.fields
+    assert fast["token"] == raw
