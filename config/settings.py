@@ -24,13 +24,36 @@ if _env_file and Path(_env_file).is_file():
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
+_GENERATE_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+_DEVELOPMENT_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it in the environment or in .env "
-            "(or set DEBUG=true for local development)."
+            f"(or set DEBUG=true for local development). Generate one with: {_GENERATE_KEY}"
         )
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+    SECRET_KEY = _DEVELOPMENT_KEY
+elif not DEBUG:
+    # The key signs sessions and derives the key that seals a new token in the session
+    # (access_tokens/flash.py): a copied placeholder or a short key makes both guessable.
+    _placeholder = next(
+        (
+            word
+            for word in ("insecure", "change-me", "change_me", "changeme")
+            if word in SECRET_KEY.lower()
+        ),
+        None,
+    )
+    if _placeholder:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY looks like a placeholder (it contains {_placeholder!r}). "
+            f"Set a random key of your own; generate one with: {_GENERATE_KEY}"
+        )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters; it needs at "
+            f"least 50, of at least 5 different ones). Generate one with: {_GENERATE_KEY}"
+        )
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []

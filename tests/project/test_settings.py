@@ -66,6 +66,49 @@ def test_it_refuses_when_debug_is_not_set_at_all(fresh_database_url):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        # Django's own startproject placeholder, and the key `make run` uses in DEBUG.
+        "django-insecure-" + "k" * 50,
+        "django-insecure-development-only-key-do-not-use-in-production",
+        "CHANGE-ME-" + "Qx7vL2pW9tZk4mR8sN3bJ6hD1fG5cY0aE" * 2,
+        "please_change_me_" + "Qx7vL2pW9tZk4mR8sN3bJ6hD1fG5cY0aE" * 2,
+    ],
+)
+def test_it_refuses_a_placeholder_secret_key_when_not_debugging(fresh_database_url, secret_key):
+    result = _manage(fresh_database_url, "check", **_production(SECRET_KEY=secret_key))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY looks like a placeholder" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+    # The refusal names the problem, never the key itself.
+    assert secret_key not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "secret_key", ["s3cr3t", "Qx7vL2pW9tZk4mR8sN3bJ6hD1fG5cY0aE-uT4oI8wX3nV7qB2y"[:49], "ab" * 40]
+)
+def test_it_refuses_a_short_or_simple_secret_key_when_not_debugging(fresh_database_url, secret_key):
+    result = _manage(fresh_database_url, "check", **_production(SECRET_KEY=secret_key))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is too short or too simple" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+    assert secret_key not in result.stderr
+
+
+def test_it_accepts_a_generated_secret_key(fresh_database_url):
+    # What the error message, the README and .env.example tell operators to run.
+    result = _manage(
+        fresh_database_url, "check", **_production(SECRET_KEY=secrets.token_urlsafe(50))
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_it_allows_any_secret_key_in_debug(fresh_database_url):
+    result = _manage(fresh_database_url, "check", DEBUG="true", SECRET_KEY="short-insecure")
+    assert result.returncode == 0, result.stderr
+
+
 def test_it_starts_without_a_secret_key_in_debug(fresh_database_url):
     result = _manage(fresh_database_url, "check", DEBUG="true")
     assert result.returncode == 0, result.stderr
