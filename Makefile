@@ -1,5 +1,9 @@
 # Keystand: `make run` to use it, `make test` to check it. Nothing else is needed.
 PYTHON ?= python3
+# Where `make run` serves: `make run PORT=8001`, or `make run HOST=0.0.0.0` to let other
+# machines in (add their name to ALLOWED_HOSTS in .env).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -7,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: run test lint format migrate superuser screenshots bench soak cluster clean help
 
 help:
-	@echo "make run     set up and serve Keystand on http://127.0.0.1:8000 (SQLite)"
+	@echo "make run     set up and serve Keystand on http://$(HOST):$(PORT) (SQLite; PORT=8001 HOST=0.0.0.0 to change)"
 	@echo "make test    set up and run ruff and the whole test suite (honours DATABASE_URL)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -25,11 +29,11 @@ run: $(STAMP) .env
 	@echo "==> Applying database migrations"
 	@$(BIN)/python manage.py migrate --no-input
 	@echo ""
-	@echo "    Keystand is starting at http://127.0.0.1:8000/"
-	@echo "    Create an account at   http://127.0.0.1:8000/accounts/signup/"
+	@echo "    Keystand is starting at http://$(HOST):$(PORT)/"
+	@echo "    Create an account at   http://$(HOST):$(PORT)/accounts/signup/"
 	@echo "    (an admin account:     $(BIN)/python manage.py createsuperuser)"
 	@echo ""
-	@$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # pytest-xdist workers for `make test`: each has its own test database and its own Chromium;
 # worksteal hands a waiting worker part of a busy one's queue (tests differ a lot in length).

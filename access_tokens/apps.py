@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class AccessTokensConfig(AppConfig):
     name = "access_tokens"
-    verbose_name = "Personal access tokens"
+    # Not "Personal access tokens": the admin's breadcrumb would say that twice (app, then model).
+    verbose_name = "Access tokens"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -5,8 +5,14 @@ from access_tokens.schema import DocsView, SchemaView
 
 from . import views
 
+# The admin says whose it is. Set here, by the host project, so access_tokens stays reusable.
+admin.site.site_header = "Keystand administration"
+admin.site.site_title = "Keystand administration"
+admin.site.index_title = "Tokens, accounts and audit trail"
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),

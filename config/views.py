@@ -1,9 +1,9 @@
 import sys
 
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -13,10 +13,19 @@ from .middleware import database_unavailable, outage_of
 
 
 @require_safe
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Greet a signed-in user with the quick start; tell a visitor what Keystand is."""
+    if not request.user.is_authenticated:
+        return render(request, "landing.html")
     ctx = {"api_base": request.build_absolute_uri("/api/v1/")}
     return render(request, "home.html", ctx)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Send browsers that ask for /favicon.ico by habit (or pages without an icon link, like
+    API responses viewed in a tab) to the icon every page links, instead of a 404."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 @never_cache

@@ -45,7 +45,7 @@ def test_it_shows_an_error_for_a_wrong_password(client, alice):
     assert WRONG in r.content
     assert b'role="alert"' in r.content
     # Still anonymous.
-    assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert client.get("/settings/access-tokens/")["Location"].startswith("/accounts/login/")
 
 
 def test_it_shows_an_error_for_an_unknown_user(client, db):
@@ -61,7 +61,7 @@ def test_it_refuses_an_inactive_user(client, alice):
     # Only someone with the right password learns the account is switched off.
     assert r.status_code == 302
     assert r["Location"] == "/accounts/inactive/"
-    assert client.get("/")["Location"].startswith("/accounts/login/")
+    assert client.get("/settings/access-tokens/")["Location"].startswith("/accounts/login/")
     r = client.post("/accounts/login/", {"login": "alice", "password": "not-the-password"})
     assert WRONG in r.content
 
@@ -69,7 +69,7 @@ def test_it_refuses_an_inactive_user(client, alice):
 def test_it_signs_in_with_the_email_address(client, alice):
     r = client.post("/accounts/login/", {"login": "Alice@Example.org", "password": PASSWORD})
     assert r.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/settings/access-tokens/").status_code == 200
 
 
 def test_it_sends_a_signed_in_user_home(alice_client):

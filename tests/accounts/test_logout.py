@@ -6,9 +6,9 @@ def test_it_signs_out_on_post(alice_client):
     assert r.status_code == 302
     assert r["Location"] == "/accounts/login/"
 
-    r = alice_client.get("/")
+    r = alice_client.get("/settings/access-tokens/")
     assert r.status_code == 302
-    assert r["Location"] == "/accounts/login/?next=/"
+    assert r["Location"] == "/accounts/login/?next=/settings/access-tokens/"
 
 
 def test_it_ends_the_session_on_the_server(alice_client):
@@ -18,7 +18,7 @@ def test_it_ends_the_session_on_the_server(alice_client):
     # Whoever kept a copy of the old cookie is not signed in either.
     thief = Client()
     thief.cookies["sessionid"] = old_cookie
-    r = thief.get("/")
+    r = thief.get("/settings/access-tokens/")
     assert r.status_code == 302
     assert r["Location"].startswith("/accounts/login/")
 
@@ -28,7 +28,7 @@ def test_it_only_asks_on_get(alice_client):
     r = alice_client.get("/accounts/logout/")
     assert r.status_code == 200
     assert 'method="post"' in r.content.decode()
-    assert alice_client.get("/").status_code == 200
+    assert alice_client.get("/settings/access-tokens/").status_code == 200
 
 
 def test_it_needs_a_csrf_token(alice):
@@ -36,7 +36,7 @@ def test_it_needs_a_csrf_token(alice):
     client.force_login(alice)
     r = client.post("/accounts/logout/")
     assert r.status_code == 403
-    assert client.get("/").status_code == 200
+    assert client.get("/settings/access-tokens/").status_code == 200
 
 
 def test_it_works_with_the_menu_form(alice):
@@ -46,4 +46,4 @@ def test_it_works_with_the_menu_form(alice):
     token = page.context["csrf_token"]
     r = client.post("/accounts/logout/", {"csrfmiddlewaretoken": str(token)})
     assert r.status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/settings/access-tokens/").status_code == 302

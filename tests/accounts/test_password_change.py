@@ -72,11 +72,11 @@ def test_it_changes_the_password_and_keeps_this_session(alice_client, alice):
 def test_it_signs_out_other_sessions(alice_client, alice):
     elsewhere = Client()
     elsewhere.force_login(alice)
-    assert elsewhere.get("/").status_code == 200
+    assert elsewhere.get("/settings/access-tokens/").status_code == 200
 
     alice_client.post("/accounts/password/change/", _form())
 
-    r = elsewhere.get("/")
+    r = elsewhere.get("/settings/access-tokens/")
     assert r.status_code == 302
     assert r["Location"].startswith("/accounts/login/")
 
@@ -89,4 +89,4 @@ def test_it_rotates_this_session_key(alice_client):
 
     old = Client()
     old.cookies["sessionid"] = before
-    assert old.get("/").status_code == 302
+    assert old.get("/settings/access-tokens/").status_code == 302

@@ -51,7 +51,7 @@ def test_it_sets_up_totp_and_asks_for_a_code_at_sign_in(alice_client, alice):
     assert "_auth_user_id" not in client.session
     r = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
     assert r.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/settings/access-tokens/").status_code == 200
 
 
 def test_a_recovery_code_works_once(alice_client, alice):

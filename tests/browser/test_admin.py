@@ -23,7 +23,7 @@ def _admin_sign_in(page, username: str) -> None:
     # Operators have two-factor (staff must): the code from their authenticator app.
     page.get_by_label("Code").fill(totp_code(OLIVIA_TOTP_SECRET))
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tokens, accounts and audit trail")).to_be_visible()
 
 
 def test_it_finds_a_token_by_search_and_revokes_it(

@@ -130,7 +130,7 @@ def test_it_refuses_sign_in_with_a_503_page(alice, redis_down, caplog):
         assert marker not in body
     # Fails closed: the right password did not sign anyone in.
     assert "_auth_user_id" not in client.session
-    assert client.get("/").status_code == 302
+    assert client.get("/settings/access-tokens/").status_code == 302
     # Said once in the log, however many people try.
     _sign_in(client)
     assert len(_outage_warnings(caplog, "keystand.cache")) == 1

@@ -36,7 +36,7 @@ def _signed_in(client) -> bool:
 def test_it_signs_in_with_the_right_password(client, alice, limits_of):
     r = _login(client, "alice", PASSWORD)
     assert r.status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/settings/access-tokens/").status_code == 200
 
 
 def test_it_locks_an_account_after_repeated_failures(client, alice, limits_of):
