@@ -484,6 +484,28 @@ class _Keep:
 KEEP = _Keep()  # "leave this as it is", where None is a value (no expiry)
 
 
+def _rotation_caps(token: AccessToken, request: HttpRequest | None) -> list[AccessToken]:
+    """Return the live tokens a rotation of `token` must stay within: the one the request
+    acts with, and the one `token` was made with."""
+    creator = token.created_by_token if token.created_by_token_id else None
+    return _caps(acting_token(request), creator)
+
+
+def default_rotation_expiry(
+    *, token: AccessToken, request: HttpRequest | None = None, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """Return the expiry a rotation gives when none is chosen: as many days from today as the
+    old token had from its creation, cut to the server's cap and to the tokens it must stay
+    within. The browser's rotate form shows it as its default."""
+    now = now or _now()
+    expires_at = same_lifetime_from_today(token.created_at, token.expires_at, now=now)
+    bounds = [latest_allowed_expiry(now)] + [c.expires_at for c in _rotation_caps(token, request)]
+    for bound in bounds:
+        if bound is not None and (expires_at is None or expires_at > bound):
+            expires_at = bound
+    return expires_at
+
+
 @sensitive_variables("raw")
 def rotate_access_token(
     *,
@@ -502,16 +524,9 @@ def rotate_access_token(
     tokens it made now belong to the new one.
     """
     now = now or _now()
-    acting = acting_token(request)
-    creator = token.created_by_token if token.created_by_token_id else None
-    caps = _caps(acting, creator)
+    caps = _rotation_caps(token, request)
     if isinstance(expires_at, _Keep):
-        expires_at = same_lifetime_from_today(token.created_at, token.expires_at, now=now)
-        latest = latest_allowed_expiry(now)
-        bounds = [latest] + [cap.expires_at for cap in caps]
-        for bound in bounds:
-            if bound is not None and (expires_at is None or expires_at > bound):
-                expires_at = bound
+        expires_at = default_rotation_expiry(token=token, request=request, now=now)
     errors = {}
     expiry_error = _expiry_errors(expires_at, now=now, caps=caps)
     if expiry_error:
@@ -540,7 +555,7 @@ def rotate_access_token(
             scopes=token.scopes,
             expires_at=expires_at,
             created_via=via,
-            created_by_token=creator,
+            created_by_token=token.created_by_token if token.created_by_token_id else None,
             rotated_from=token,
         )
         token.created_tokens.filter(revoked_at__isnull=True).update(created_by_token=new)
@@ -586,14 +601,18 @@ def validate_token_update(
         description = clean_token_description(description)
         if description != token.description:
             changes["description"] = description
+    now = now or _now()
     if not isinstance(expires_at, _Keep) and expires_at != token.expires_at:
-        now = now or _now()
         error = _expiry_errors(expires_at, now=now, caps=_caps(token.created_by_token))
         if error:
             if expires_at is not None and expires_at <= now:
                 error += " To stop a token now, revoke it."
             raise ValidationError({"expires_at": error})
         changes["expires_at"] = expires_at
+    # An expired token is a record, like a revoked one (unless this very change revives it).
+    ends = changes.get("expires_at", token.expires_at)
+    if ("name" in changes or "description" in changes) and ends is not None and ends < now:
+        raise ValidationError({"__all__": "An expired token can't be changed."})
     return changes
 
 

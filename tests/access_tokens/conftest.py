@@ -101,3 +101,16 @@ def bob_client(client, bob):
 def charlie_client(client, charlie):
     sign_in(client, charlie)
     return client
+
+
+def detail_url(token_or_id) -> str:
+    pk = getattr(token_or_id, "pk", token_or_id)
+    return f"/settings/access-tokens/{pk}/"
+
+
+def edit_url(token_or_id) -> str:
+    return detail_url(token_or_id) + "edit/"
+
+
+def rotate_url(token_or_id) -> str:
+    return detail_url(token_or_id) + "rotate/"
