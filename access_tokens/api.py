@@ -309,9 +309,14 @@ class AccessTokenList(generics.ListCreateAPIView):
         return AccessTokenSerializer
 
     def get_queryset(self):
-        query = ListQuerySerializer.of(self.request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
+        if self.request.query_params:
+            query = ListQuerySerializer.of(self.request.query_params)
+            query.is_valid(raise_exception=True)
+            filters = {
+                k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")
+            }
+        else:
+            filters = {}  # search_sort_filter's defaults are the parameters' defaults
         return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
 
     @extend_schema(

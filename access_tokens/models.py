@@ -30,7 +30,7 @@ class AccessTokenQuerySet(models.QuerySet):
 
         now = now or timezone.now()
         cutoff = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
-        return self.exclude(revoked_at__lt=cutoff).exclude(expires_at__lt=cutoff)
+        return self.exclude(models.Q(revoked_at__lt=cutoff) | models.Q(expires_at__lt=cutoff))
 
     def inactive(self, now=None):
         """Tokens that stopped working: revoked or expired."""

@@ -264,3 +264,22 @@ def test_a_first_page_that_counts_itself_agrees_with_djangos_count(alice, make_t
             size = 5 if "page_size=5" in query else 100 if "100" in query else 25
             assert len(body["results"]) == min(count, size)
             assert (body["next"] is None) == (count <= size)
+
+
+def test_a_list_without_parameters_means_every_parameters_default():
+    # The list skips reading parameters when none are sent and calls search_sort_filter with
+    # its own defaults: they must be the parameters' documented defaults.
+    import inspect
+
+    from access_tokens.listing import ListQuerySerializer, search_sort_filter
+
+    query = ListQuerySerializer(data={})
+    assert query.is_valid(), query.errors
+    sent = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(search_sort_filter).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name != "now"
+    }
+    assert sent == {k: v for k, v in defaults.items() if v is not None}
+    assert set(defaults) == set(ListQuerySerializer().fields) - {"page", "page_size"}
