@@ -130,3 +130,45 @@ def test_it_has_accessible_two_factor_pages(new_page, scheme, olivia, live_serve
     page.get_by_role("button", name="Sign in").click()
     page.goto("/accounts/2fa/recovery-codes/generate/")
     _assert_accessible(page)
+
+
+def test_it_has_accessible_detail_rotate_and_searched_pages(
+    new_page, scheme, alice, make_token, live_server
+):
+    from access_tokens import services
+
+    page = new_page(color_scheme=scheme)
+    sign_in(page, alice, live_server.url)
+    token, _ = make_token(alice, name="Deploy", description="On the build box.")
+    for i in range(26):
+        make_token(alice, name=f"runner {i:02}", expires_at=services.end_of_day_in(3))
+    services.delete_access_token(token=make_token(alice, name="Gone")[0], actor=alice)
+
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    _assert_accessible(page)
+    page.get_by_label("Name (optional)").fill("x" * 30 + "\x07")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("A name can't contain control characters.")).to_be_visible()
+    _assert_accessible(page)
+
+    page.goto(f"/settings/access-tokens/{token.pk}/rotate/")
+    _assert_accessible(page)
+    page.get_by_label("Expiration of the new token").select_option("custom")
+    page.get_by_role("button", name="Regenerate token").click()
+    expect(page.get_by_text("Pick a date, or choose a preset.")).to_be_visible()
+    _assert_accessible(page)
+
+    page.goto("/settings/access-tokens/?ordering=name&filter=expiring")
+    expect(page.locator(".pager")).to_be_visible()
+    _assert_accessible(page)
+    page.goto("/settings/access-tokens/?search=nothing")
+    expect(page.get_by_role("heading", name="No tokens match")).to_be_visible()
+    _assert_accessible(page)
+
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    page.get_by_role("link", name="Delete token").click()
+    page.get_by_role("button", name="Delete").click()
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    expect(page.get_by_role("note")).to_be_visible()
+    _assert_accessible(page)
