@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 from django.contrib import messages
@@ -106,6 +107,12 @@ SORT_CHOICES = [
 _MAX_SEARCH = 100
 
 
+def _clean_search(text: str) -> str:
+    # No control characters: PostgreSQL refuses a NUL in a query parameter with an error.
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs"))
+    return " ".join(text.split())[:_MAX_SEARCH]
+
+
 @dataclass(frozen=True)
 class ListQuery:
     """What the list's controls ask for, read leniently from the query string: a value the
@@ -121,7 +128,7 @@ class ListQuery:
         ordering = params.get("ordering", "")
         show = params.get("filter", "")
         return cls(
-            search=" ".join(params.get("search", "").split())[:_MAX_SEARCH],
+            search=_clean_search(params.get("search", "")),
             filter=show if show in FILTERS else cls.filter,
             ordering=ordering if ordering.lstrip("-") in SORTABLE else cls.ordering,
             page=params.get("page", "1"),
@@ -345,7 +352,9 @@ def _origin(token: AccessToken, history: list[dict]) -> dict:
         origin["rotated_from_masked"] = created["detail"].removeprefix("rotation of ").strip()
     if token.created_by_token_id:
         origin["created_by_token"] = (
-            token.user.access_tokens.retained().filter(pk=token.created_by_token_id).first()
+            AccessToken.objects.retained()
+            .filter(pk=token.created_by_token_id, user_id=token.user_id)
+            .first()
         )
     return origin
 
@@ -353,7 +362,8 @@ def _origin(token: AccessToken, history: list[dict]) -> dict:
 def _successor(token: AccessToken) -> AccessToken | None:
     if token.revoked_reason != AccessToken.RevokedReason.ROTATED:
         return None
-    return token.user.access_tokens.retained().filter(rotated_from=token).first()
+    tokens = AccessToken.objects.retained().filter(user_id=token.user_id)
+    return tokens.filter(rotated_from=token).first()
 
 
 def _detail_page(request: HttpRequest, token: AccessToken, form: TokenDetailsForm | None = None):

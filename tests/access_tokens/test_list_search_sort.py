@@ -179,3 +179,10 @@ def test_a_pasted_token_never_stays_in_the_address(alice, alice_client, tokens, 
 
 def test_no_controls_before_the_first_token(alice_client):
     assert 'class="list-controls"' not in text(alice_client.get(LIST_URL))
+
+
+def test_control_characters_in_the_search_are_ignored(alice_client, tokens):
+    # PostgreSQL would refuse a NUL with an error; the page must not answer 500.
+    response = alice_client.get(LIST_URL + "?search=ci%00%07")
+    assert response.status_code == 200
+    assert _names(response) == ["CI nightly", "ci deploy"]

@@ -154,3 +154,18 @@ def test_it_escapes_a_hostile_name(alice, alice_client, make_token):
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "<b>x</b>" not in body
+
+
+def test_it_links_the_token_another_was_made_with(alice, alice_client, api_client, make_token):
+    parent, raw = make_token(alice, name="Parent", expires_at=services.end_of_day_in(10))
+    api_client.credentials(HTTP_AUTHORIZATION=f"AccessToken {raw}")
+    r = api_client.post("/api/v1/access-tokens/", {"name": "Child"}, format="json")
+    assert r.status_code == 201
+    child = AccessToken.objects.get(name="Child")
+    body = text(alice_client.get(detail_url(child)))
+    assert (
+        f'through the API with token <a href="{detail_url(parent)}"><span class="mono">'
+        f"{parent.masked}</span></a>"
+    ) in body
+    history = alice_client.get(detail_url(child)).context["history"]
+    assert history[0]["event"].actor_token_last_four == parent.last_four

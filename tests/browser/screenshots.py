@@ -4,7 +4,7 @@ Write the README's screenshots to docs/screenshots/ (`make screenshots`).
 Starts Keystand with `manage.py runserver` on a free port in 8100-8199 against a throwaway SQLite
 database, creates a demo user with a few tokens through the services, and photographs in
 Chromium, light and dark: the user menu open, the create form, the one-time token box, the token
-list and the delete dialog.
+list, the delete dialog, one token's page and the regenerate form.
 """
 
 import os
@@ -89,10 +89,19 @@ def _create_demo_data(usernames: list[str]) -> dict[str, str]:
             scopes=["read_api"],
             expires_at=services.end_of_day(today + timezone.timedelta(days=5)),
         )
-        _, raw = services.create_access_token(
+        backup, raw = services.create_access_token(
             user=user,
             name="Nightly backup",
+            description="Copies the database to the backup host at 02:00.",
+            scopes=["read_api", "self_rotate"],
             expires_at=services.end_of_day(today + timezone.timedelta(days=90)),
+        )
+        services.update_access_token(
+            token=backup,
+            actor=user,
+            name="Nightly backup",
+            via="web",
+            description="Copies the database to the backup host at 02:00. Ask Ada.",
         )
         used[username] = raw
     connections.close_all()
@@ -158,6 +167,15 @@ def _shoot(browser, url: str, scheme: str, username: str) -> list[Path]:
     page.get_by_role("link", name="Delete token Old laptop").click()
     page.get_by_role("dialog").wait_for()
     shot("delete-dialog")
+    page.keyboard.press("Escape")
+
+    page.get_by_role("link", name="Nightly backup", exact=True).click()
+    page.get_by_role("heading", name="History").wait_for()
+    shot("token-detail", full_page=True)
+
+    page.get_by_role("link", name="Regenerate token").click()
+    page.get_by_role("button", name="Regenerate token").wait_for()
+    shot("regenerate")
     context.close()
     return written
 
