@@ -134,3 +134,38 @@ def test_it_renders_the_account_pages_readably(new_page, scheme, alice, live_ser
         page.goto(url)
         expect(page.locator("h1")).to_be_visible()
         _assert_readable(page, scheme)
+
+
+def test_it_renders_a_tokens_page_and_the_searched_list_readably(
+    new_page, scheme, alice, make_token, live_server
+):
+    from access_tokens import services
+
+    page = new_page(color_scheme=scheme)
+    sign_in(page, alice, live_server.url)
+    token, raw = make_token(alice, name="Deploy", description="On the build box.")
+    for i in range(26):
+        make_token(alice, name=f"runner {i:02}", expires_at=services.end_of_day_in(3))
+
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    _assert_readable(page, scheme)
+    page.get_by_label("Name (optional)").fill(raw)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("That looks like an access token.")).to_be_visible()
+    _assert_readable(page, scheme)
+
+    page.goto(f"/settings/access-tokens/{token.pk}/rotate/")
+    _assert_readable(page, scheme)
+
+    page.goto("/settings/access-tokens/?ordering=name")
+    expect(page.locator(".pager")).to_be_visible()
+    _assert_readable(page, scheme)
+    page.goto("/settings/access-tokens/?search=nothing")
+    expect(page.get_by_role("heading", name="No tokens match")).to_be_visible()
+    _assert_readable(page, scheme)
+
+    services.delete_access_token(token=token, actor=alice)
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    expect(page.get_by_role("note")).to_be_visible()
+    _assert_readable(page, scheme)
