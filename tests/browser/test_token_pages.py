@@ -284,3 +284,38 @@ def test_the_pages_fit_a_phone_with_a_long_name(new_page, alice, make_token, liv
         page.goto(url)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], url
         expect(page.locator("h1")).to_be_in_viewport()
+
+
+def test_regenerating_after_an_old_sign_in_asks_for_the_password_and_keeps_the_choice(
+    alice_page, alice, make_token, live_server, settings
+):
+    import time
+
+    from tests.conftest import PASSWORD
+
+    page = alice_page
+    token, old_raw = make_token(alice, name="Deploy", expires_at=services.end_of_day_in(30))
+    settings.ACCESS_TOKEN_REAUTH_SECONDS = 1
+    time.sleep(1.5)
+    page.goto(f"/settings/access-tokens/{token.pk}/rotate/")
+    day = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=12)).isoformat()
+    page.get_by_label("Expiration of the new token").select_option("custom")
+    page.get_by_label("Custom date").fill(day)
+    page.get_by_role("button", name="Regenerate token").click()
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next="))
+    settings.ACCESS_TOKEN_REAUTH_SECONDS = 900
+    assert api_get(live_server.url, "/api/v1/me/", old_raw)[0] == 200
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(rf"/settings/access-tokens/{token.pk}/rotate/$"))
+    expect(page.get_by_label("Expiration of the new token")).to_have_value("custom")
+    expect(page.get_by_label("Custom date")).to_have_value(day)
+    page.get_by_role("button", name="Regenerate token").click()
+
+    new_raw = page.get_by_label("New personal access token").input_value()
+    assert api_get(live_server.url, "/api/v1/me/", old_raw)[0] == 401
+    assert api_get(live_server.url, "/api/v1/me/", new_raw)[0] == 200
+    assert AccessToken.objects.get(rotated_from=token).expires_at == services.end_of_day(
+        dt.date.fromisoformat(day)
+    )
