@@ -157,7 +157,7 @@ class ListQuery:
         headings = []
         for name, (label, first) in SORTABLE.items():
             current = name == column
-            flipped = f"{name}" if descending else f"-{name}"
+            flipped = name if descending else f"-{name}"
             headings.append(
                 {
                     "name": name,

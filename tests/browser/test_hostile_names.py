@@ -49,3 +49,31 @@ def test_it_shows_a_markup_name_as_text_on_the_confirmation_page(
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Delete token {NAME}?")
     _no_injected_markup(page)
     assert problems.dialogs == []
+
+
+def test_it_shows_a_markup_name_as_text_on_the_tokens_page_and_when_regenerating(
+    alice_page, problems, alice, make_token
+):
+    page = alice_page
+    token, _ = make_token(alice, name="Plain", description=NAME)
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    page.get_by_label("Name (optional)").fill(NAME)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
+    expect(page.locator(".messages")).to_have_text(f"Token {NAME} saved.")
+    expect(page.locator(".facts .description")).to_have_text(NAME)
+    # The audit trail quotes the names as Python does (repr), escaping the single quote.
+    expect(page.get_by_role("region", name="History").locator("tbody tr").first).to_contain_text(
+        '-> \'<img src=x onerror=alert(1)> "quoted"'
+    )
+    _no_injected_markup(page)
+
+    page.get_by_role("link", name="Regenerate token").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Regenerate token “{NAME}”")
+    _no_injected_markup(page)
+    page.get_by_role("button", name="Regenerate token").click()
+    expect(page.locator(".new-token h2")).to_have_text(f"Your new token “{NAME}”")
+    page.goto("/settings/access-tokens/?search=" + "%3Cimg")
+    expect(page.locator("#active-tokens tbody tr td").first).to_have_text(NAME)
+    _no_injected_markup(page)
+    assert problems.dialogs == []
