@@ -2,7 +2,8 @@
 The emails Keystand sends about tokens: created, revoked by an operator, expiring soon.
 
 Plain text, one template each under templates/access_tokens/emails/. They name a token by its
-name and masked value (kspat_…a1B2); the raw token never goes into an email.
+name and masked value (kspat_…a1B2); the raw token never goes into an email. Each is rendered
+here and sent by a background task (mail.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from . import mail
 from .audit import record_event
 from .client_ip import client_ip
 from .hooks import can_email_user
@@ -75,7 +77,8 @@ def _send(user: AbstractBaseUser, subject: str, template: str, ctx: dict) -> boo
         return False
     ctx = {"username": plain(user.get_username()), **ctx}
     body = render_to_string(f"access_tokens/emails/{template}", ctx)
-    send_mail(f"[Keystand] {subject}", body, None, [user.email])
+    # Queued: a worker sends it, so a slow mail server never holds up the request (mail.py).
+    mail.send(EmailMessage(f"[Keystand] {subject}", body, None, [user.email]))
     return True
 
 
@@ -128,9 +131,10 @@ def notify_expiring_tokens(
 ) -> ExpiryNotice:
     """Email each owner about their live tokens that expire within `within`, once per token.
 
-    Each token is claimed with a conditional UPDATE before its mail goes out, inside one
+    Each token is claimed with a conditional UPDATE before its mail is queued, inside one
     transaction per owner: a second run (or a concurrent one from another cron host) finds
-    nothing left to claim, and a mail that fails to send leaves its tokens for the next run.
+    nothing left to claim, and a mail that cannot be queued leaves its tokens for the next run.
+    Sending is the task worker's, with its retries (mail.py).
     """
     now = now or timezone.now()
     due = (

@@ -13,11 +13,14 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.account.utils import filter_users_by_email, filter_users_by_username
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
 from django.urls import reverse
 
+from access_tokens import mail
 from access_tokens.client_ip import client_ip
 
 # Mail that may go to an address nobody has proven yet: the proof itself, and the links that
@@ -78,10 +81,18 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Send allauth's mail, except to an address that may not be mailed yet."""
+        """Queue allauth's mail for the task worker (access_tokens/mail.py), except to an
+        address that may not be mailed yet.
+
+        allauth's own send_mail, but the message goes to the queue instead of the mail server:
+        rendered here, with the request's links, and sent outside the request.
+        """
         if template_prefix not in MAIL_TO_UNVERIFIED and not _address_is_verified(email):
             return
-        super().send_mail(template_prefix, email, context)
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        mail.send(self.render_mail(template_prefix, email, ctx))
 
 
 def _address_is_verified(email: str) -> bool:

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "access_tokens",
     "config.apps.KeystandConfig",
@@ -167,6 +169,27 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds the SMTP connection may wait for the server; the task worker sends, so this bounds
+# how long one attempt holds it, never a request.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_TIMEOUT < 1:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be at least 1 (seconds).")
+
+# Background tasks (Django's tasks API, the django-tasks backport): every email is sent by a
+# task (access_tokens/mail.py). "database" queues them in the database for `manage.py
+# db_worker` (django-tasks-db; compose's worker service, the Kubernetes worker Deployment);
+# "immediate" runs them at once, in the request: development's default, so `make run` needs
+# no worker.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASK_BACKEND = env.str("TASK_BACKEND", default="immediate" if DEBUG else "database")
+if TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASK_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASK_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Keystand <keystand@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The public address (e.g. https://keystand.example.com) for links in emails that commands

@@ -274,6 +274,7 @@ def test_it_migrates_in_a_job_and_runs_the_worker(overlay):
     assert _pod_spec(job)["restartPolicy"] == "Never"
     worker = _one(docs, "Deployment", "keystand-worker")
     assert _containers(worker)[0]["command"] == ["python", "manage.py", "db_worker"]
+    assert "db_worker" in get_commands()
 
 
 @pytest.mark.parametrize(

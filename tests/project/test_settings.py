@@ -203,3 +203,25 @@ def test_it_requires_two_factor_for_staff_unless_debugging(fresh_database_url):
     assert production.stdout.strip().splitlines()[-1] == "True"
     debug = _manage(fresh_database_url, "shell", "-c", show, DEBUG="true")
     assert debug.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TASK_BACKEND", "celery", "TASK_BACKEND must be one of database, immediate"),
+        ("EMAIL_TIMEOUT", "0", "EMAIL_TIMEOUT must be at least 1"),
+    ],
+)
+def test_it_refuses_a_bad_mail_setting(fresh_database_url, name, value, message):
+    result = _manage(fresh_database_url, "check", **_production(**{name: value}))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_queues_mail_in_the_database_unless_debugging(fresh_database_url):
+    # Production sends mail from the worker (db_worker); development runs tasks at once.
+    show = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+    production = _manage(fresh_database_url, "shell", "-v", "0", "-c", show, **_production())
+    assert production.stdout.strip() == "django_tasks_db.DatabaseBackend", production.stderr
+    debug = _manage(fresh_database_url, "shell", "-v", "0", "-c", show, DEBUG="true")
+    assert debug.stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend"
