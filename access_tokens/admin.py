@@ -14,6 +14,7 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
@@ -396,16 +397,26 @@ class AccessTokenAdmin(admin.ModelAdmin):
             request=request,
         )
 
+    class Media:
+        # Sends a whole token typed into the search box to "Find a leaked token" by POST.
+        js = ["js/admin_token_search.js"]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if _looks_like_token(request.GET.get(SEARCH_VAR, "")):
+            # A whole token came in a GET (the search box without JavaScript): answer with the
+            # list without it, so the page, its links and the address bar never repeat it.
+            _warn_whole_token(request)
+            query = request.GET.copy()
+            del query[SEARCH_VAR]
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}".rstrip("?"))
+        return super().changelist_view(request, extra_context)
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
-        if TOKEN_IN_TEXT_RE.search(term) or (term.startswith(PREFIX) and len(term) >= 40):
-            # Someone pasted a whole token into a GET form. Search for nothing, and point
-            # to the page that takes it by POST (without repeating the value anywhere).
-            messages.warning(
-                request,
-                "That looks like a whole token. Search by its last four characters, or "
-                "check it with “Find a leaked token”, which keeps it out of addresses and logs.",
-            )
+        if _looks_like_token(term):
+            # Any other search path (changelist_view redirects first): find nothing, and
+            # point to the page that takes a token by POST, without repeating the value.
+            _warn_whole_token(request)
             return queryset.none(), False
         for masked_prefix in ("kspat_…", "kspat_...", "…", "..."):
             if term.startswith(masked_prefix) and len(term) == len(masked_prefix) + 4:
@@ -486,6 +497,21 @@ class AccessTokenAdmin(admin.ModelAdmin):
                 request, "No such token: it was already revoked or never existed.", messages.WARNING
             )
         return HttpResponseRedirect(reverse("admin:access_tokens_find_leaked"))
+
+
+def _looks_like_token(text: str) -> bool:
+    """Check whether a search term is (or holds) a whole token; static/js/admin_token_search.js
+    asks the same question in the browser."""
+    text = text.strip()
+    return bool(TOKEN_IN_TEXT_RE.search(text)) or (text.startswith(PREFIX) and len(text) >= 40)
+
+
+def _warn_whole_token(request: HttpRequest) -> None:
+    messages.warning(
+        request,
+        "That looks like a whole token. Search by its last four characters, or "
+        "check it with “Find a leaked token”, which keeps it out of addresses and logs.",
+    )
 
 
 @sensitive_variables("text")

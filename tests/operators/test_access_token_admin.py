@@ -102,14 +102,41 @@ def test_it_searches_by_last_four(olivia_client, alice, bob, make_token):
         assert names(r) == ["wanted"], term
 
 
-def test_it_refuses_to_search_for_a_whole_token(olivia_client, alice, make_token, all_logs):
+@pytest.mark.parametrize("pasted", ["{raw}", " {raw} ", "Authorization: Bearer {raw}"])
+def test_it_refuses_to_search_for_a_whole_token(olivia_client, alice, make_token, pasted):
+    # Without JavaScript the search box sends a GET: the answer is the list without the
+    # search, so neither the address bar, the search box nor a link repeats the token.
     _t, raw = make_token(alice, name="wanted")
-    r = olivia_client.get(TOKENS_URL, {"q": raw}, follow=True)
-    assert names(r) == []
+    r = olivia_client.get(TOKENS_URL, {"q": pasted.format(raw=raw), "status": "active"})
+    assert r.status_code == 302
+    assert r["Location"] == f"{TOKENS_URL}?status=active"
+    r = olivia_client.get(r["Location"])
     assert "That looks like a whole token" in r.text
     assert "Find a leaked token" in r.text
+    assert raw not in r.text
+    assert raw[6:30] not in r.text
+    searchbar = re.search(r'<input[^>]*id="searchbar"[^>]*>', r.text).group(0)
+    assert 'value=""' in searchbar
     # The value is not repeated in a message (the messages live in the session).
     assert all(raw not in str(m) for m in r.context["messages"])
+
+
+def test_it_redirects_a_whole_token_search_to_the_bare_list(olivia_client, alice, make_token):
+    _t, raw = make_token(alice)
+    r = olivia_client.get(TOKENS_URL, {"q": raw[:45]})
+    assert (r.status_code, r["Location"]) == (302, TOKENS_URL)
+
+
+def test_the_list_sends_a_pasted_token_by_post(olivia_client, alice, make_token):
+    # What static/js/admin_token_search.js needs: itself, and a POST form to the finder.
+    make_token(alice)
+    r = olivia_client.get(TOKENS_URL)
+    assert '<script src="/static/js/admin_token_search.js"' in r.text
+    form = re.search(r'<form hidden id="find-leaked-post" method="post" action="([^"]+)"', r.text)
+    assert form and form.group(1) == f"{TOKENS_URL}find-leaked/"
+    finder = re.search(r'id="find-leaked-post".*?</form>', r.text, re.S).group(0)
+    assert 'name="csrfmiddlewaretoken"' in finder
+    assert 'name="token" value=""' in finder
 
 
 @pytest.mark.parametrize(
