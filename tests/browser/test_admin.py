@@ -85,3 +85,51 @@ def test_it_revokes_a_pasted_leaked_token(page, olivia, alice, make_token, live_
     )
     assert not alice.access_tokens.active().exists()
     assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
+
+
+def _history_urls(page) -> list[str]:
+    """Return every URL in the tab's session history (what Back and Forward can reach)."""
+    cdp = page.context.new_cdp_session(page)
+    return [entry["url"] for entry in cdp.send("Page.getNavigationHistory")["entries"]]
+
+
+def test_a_token_pasted_into_the_search_box_never_reaches_a_url(
+    page, olivia, alice, make_token, live_server
+):
+    _leaked, raw = make_token(alice, name="CI deploy")
+    _admin_sign_in(page, "olivia")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.locator("#access_tokens-accesstoken").get_by_role("link").click()
+    page.locator("#searchbar").fill(raw)
+    page.locator("#searchbar").press("Enter")
+
+    # The list's script sent it by POST to the finder, which answers at once.
+    expect(page.get_by_role("heading", name="Find a leaked token")).to_be_visible()
+    expect(page.locator("#verdict")).to_contain_text("A Keystand token of alice, status: active.")
+    assert raw not in page.url
+    assert not any(raw[6:30] in url for url in requested)
+    assert not any(raw[6:30] in url for url in _history_urls(page))
+    # Back on the list, the search box is empty.
+    page.go_back()
+    expect(page.locator("#searchbar")).to_have_value("")
+    assert raw not in page.url
+
+
+def test_without_javascript_a_pasted_token_search_lands_on_the_bare_list(
+    new_page, olivia, alice, make_token, live_server
+):
+    make_token(alice, name="CI deploy")
+    _leaked, raw = make_token(alice, name="Leaked")
+    page = new_page(java_script_enabled=False)
+    _admin_sign_in(page, "olivia")
+    page.goto("/admin/access_tokens/accesstoken/")
+    page.locator("#searchbar").fill(raw)
+    page.locator("#searchbar").press("Enter")
+
+    expect(page.locator(".messagelist")).to_contain_text("That looks like a whole token")
+    expect(page).to_have_url(re.compile(r"/admin/access_tokens/accesstoken/$"))
+    expect(page.locator("#searchbar")).to_have_value("")
+    assert raw[6:30] not in page.content()
+    assert not any(raw[6:30] in url for url in _history_urls(page))
