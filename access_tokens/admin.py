@@ -29,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from . import scopes, services
+from . import scopes, services, users
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH, extract_token
@@ -246,9 +246,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["display_name"]
     list_filter = [StatusFilter, ScopeFilter, ExpiryWindowFilter, UsageFilter]
-    search_fields = ["user__username", "user__email", "name", "=last_four"]
     search_help_text = (
-        "Search by username, email, token name or last four characters (kspat_…a1B2). "
+        "Search by the owner's username or email, token name or last four characters "
+        "(kspat_…a1B2). "
         "Never paste a whole token here: use “Find a leaked token”."
     )
     list_select_related = ["user"]
@@ -295,9 +295,20 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def display_name(self, token: AccessToken) -> str:
         return token.display_name
 
-    @admin.display(description="owner", ordering="user__username")
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # Whatever the host's user model calls its name and address.
+        owner = [f"user__{users.username_field()}"]
+        email = users.email_field()
+        if email and email != users.username_field():
+            owner.append(f"user__{email}")
+        return [*owner, "name", "=last_four"]
+
+    # The admin imports this module once every model is loaded, so the user model is known.
+    @admin.display(description="owner", ordering=f"user__{users.username_field()}")
     def user_link(self, token: AccessToken) -> str:
-        url = reverse("admin:auth_user_change", args=[token.user_id])
+        url = users.admin_change_url(token.user_id)
+        if url is None:
+            return token.user.get_username()
         return format_html('<a href="{}">{}</a>', url, token.user.get_username())
 
     @admin.display(description="token")
@@ -473,6 +484,8 @@ class AccessTokenAdmin(admin.ModelAdmin):
             raw = _extract_token(request.POST.get("token", ""))
             ctx["checked"] = True
             ctx.update(_inspect(raw))
+            if ctx.get("token") is not None:
+                ctx["owner_url"] = users.admin_change_url(ctx["token"].user_id)
             ctx["raw"] = raw if ctx.get("token") is not None else ""
         return TemplateResponse(request, "admin/access_tokens/find_leaked.html", ctx)
 

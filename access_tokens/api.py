@@ -24,6 +24,7 @@ from .models import AccessToken, AccessTokenEvent
 from .reauth import check_session_write
 from .throttling import RevokeThrottle
 from .token_format import find_tokens, has_token_shape, is_well_formed, mask
+from .users import email_of
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
@@ -281,7 +282,7 @@ class MeView(APIView):
             {
                 "id": user.pk,
                 "username": user.get_username(),
-                "email": getattr(user, "email", ""),
+                "email": email_of(user),
                 "authenticated_by": "access_token" if by_token else "session",
                 "token": AccessTokenSerializer(token).data if by_token else None,
             }

@@ -9,7 +9,7 @@ class AccessTokensConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI descriptions of the token schemes with drf-spectacular.
-        from . import schema  # noqa: F401
+        from . import checks, schema  # noqa: F401  (checks registers the settings checks)
         from .logging import protect_server_loggers
 
         protect_server_loggers()

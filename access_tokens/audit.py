@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .client_ip import client_ip
 from .models import AccessToken, AccessTokenEvent
+from .users import display_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -57,10 +58,10 @@ def record_event(
         token_name=token.name,
         token_last_four=token.last_four,
         owner=token.user,
-        owner_username=token.user.get_username(),
+        owner_username=display_name(token.user),
         actor=actor,
         actor_username=(
-            actor.get_username()
+            display_name(actor)
             if actor is not None
             else COMMAND_LINE_ACTOR
             if via == AccessTokenEvent.Via.COMMAND_LINE

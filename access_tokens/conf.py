@@ -36,8 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "REAUTH_SECONDS": 900,
     # Dotted path to fn(request, max_age) -> bool; None = the default in reauth.py.
     "RECENT_AUTH_CHECK": None,
-    # URL name or path of the page that asks for the password again; None = allauth's.
+    # URL name or path of the page that asks for the password again; None = allauth's
+    # account_reauthenticate when allauth is installed, else settings.LOGIN_URL.
     "REAUTH_URL": None,
+    # The template the app's pages extend (through access_tokens/base.html); see the README.
+    "BASE_TEMPLATE": "base.html",
+    # How the app names the site in emails ("[Keystand] New token …").
+    "SITE_NAME": "Keystand",
 }
 
 # Settings that belong to the whole deployment rather than to this app, read unprefixed.

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.utils.module_loading import import_string
 
 from .conf import token_settings
+from .users import email_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -32,7 +33,8 @@ def address_is_verified(user: AbstractBaseUser) -> bool:
     """Return whether allauth has verified the address on the user's account."""
     from allauth.account.models import EmailAddress
 
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    address = email_of(user)
+    return EmailAddress.objects.filter(user=user, email__iexact=address, verified=True).exists()
 
 
 def _default_can_email_user(user: AbstractBaseUser) -> bool:
@@ -47,7 +49,7 @@ def can_email_user(user: AbstractBaseUser) -> bool:
     Until an address is proven, a stranger who signed up with someone else's address could
     otherwise have us mail that person every time they create a token.
     """
-    if not getattr(user, "email", ""):
+    if not email_of(user):
         return False
     check = _resolve(token_settings.CAN_EMAIL_USER, _default_can_email_user)
     return bool(check(user))

@@ -185,7 +185,7 @@ class AccessTokenEvent(models.Model):
         null=True,
         related_name="access_token_events",
     )
-    owner_username = models.CharField(max_length=150)
+    owner_username = models.CharField(max_length=254)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -193,7 +193,7 @@ class AccessTokenEvent(models.Model):
         blank=True,
         related_name="access_token_actions",
     )
-    actor_username = models.CharField(max_length=150, blank=True)
+    actor_username = models.CharField(max_length=254, blank=True)
     # The token a request authenticated with when it made this change (copied, like the
     # token's own id and last four, so the row outlives it).
     actor_token_id = models.UUIDField(null=True, blank=True, db_index=True)

@@ -25,8 +25,10 @@ from django.utils import timezone
 from . import mail
 from .audit import record_event
 from .client_ip import client_ip
+from .conf import token_settings
 from .hooks import can_email_user
 from .models import AccessToken, AccessTokenEvent
+from .users import email_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -75,10 +77,11 @@ def _describe(token: AccessToken) -> dict:
 def _send(user: AbstractBaseUser, subject: str, template: str, ctx: dict) -> bool:
     if not can_email_user(user):
         return False
-    ctx = {"username": plain(user.get_username()), **ctx}
+    site = token_settings.SITE_NAME
+    ctx = {"username": plain(user.get_username()), "site_name": site, **ctx}
     body = render_to_string(f"access_tokens/emails/{template}", ctx)
     # Queued: a worker sends it, so a slow mail server never holds up the request (mail.py).
-    mail.send(EmailMessage(f"[Keystand] {subject}", body, None, [user.email]))
+    mail.send(EmailMessage(f"[{site}] {subject}", body, None, [email_of(user)]))
     return True
 
 
@@ -148,14 +151,15 @@ def notify_expiring_tokens(
         )
         .order_by("user_id", "expires_at")
     )
-    by_owner: dict[int, list[AccessToken]] = defaultdict(list)
+    # Keyed by the owner's pk, whatever its type (an int, a UUID, …).
+    by_owner: dict[object, list[AccessToken]] = defaultdict(list)
     for token in due:
         by_owner[token.user_id].append(token)
 
     result = ExpiryNotice()
     for tokens in by_owner.values():
         owner = tokens[0].user
-        if not owner.email:
+        if not email_of(owner):
             result.skipped_no_email += len(tokens)
             continue
         if not can_email_user(owner):
@@ -181,7 +185,7 @@ def notify_expiring_tokens(
                     token=token,
                     actor=None,
                     via=AccessTokenEvent.Via.COMMAND_LINE,
-                    detail=f"emailed {owner.email}",
+                    detail=f"emailed {email_of(owner)}",
                 )
             send_tokens_expiring(owner, claimed)
         result.owners += 1
