@@ -8,8 +8,14 @@ class AccessTokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the OpenAPI descriptions of the token schemes with drf-spectacular.
-        from . import checks, schema  # noqa: F401  (checks registers the settings checks)
+        from django.contrib.auth.signals import user_logged_in
+
+        # checks registers the settings checks; schema, the token schemes' OpenAPI
+        # descriptions with drf-spectacular.
+        from . import checks, schema  # noqa: F401
         from .logging import protect_server_loggers
+        from .reauth import record_sign_in
 
         protect_server_loggers()
+        # The default re-authentication check without allauth reads what this records.
+        user_logged_in.connect(record_sign_in, dispatch_uid="access_tokens.record_sign_in")

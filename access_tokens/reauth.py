@@ -9,9 +9,13 @@ The app asks its host through two settings, so it needs no particular accounts s
 - `ACCESS_TOKEN_RECENT_AUTH_CHECK`: dotted path to `fn(request, max_age: int) -> bool`, whether
   the signed-in person entered a password or second factor within `max_age` seconds. Default:
   with `allauth.account` installed, allauth's record of this session's sign-ins and
-  re-authentications; without it, always True (the request goes through).
+  re-authentications (`allauth_recent_auth`); without it, the time of this session's last
+  sign-in, which the app writes into the session on Django's `user_logged_in` signal
+  (`session_recent_auth`) — so any `django.contrib.auth.login()` counts, whatever the host's
+  login page.
 - `ACCESS_TOKEN_REAUTH_URL`: a URL name or path where a person re-enters the password; it gets
-  `?next=<the form's address>`. Default: allauth's `account_reauthenticate`.
+  `?next=<the form's address>`. Default: allauth's `account_reauthenticate` with allauth, else
+  `settings.LOGIN_URL` (signing in again there records a fresh sign-in).
 
 A POST that needs re-authentication is not carried out: its fields are kept in the session and
 the form comes back filled in afterwards (`stashed_form_data`), for the person to submit again.
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import resolve_url
@@ -43,6 +48,21 @@ STASH_SESSION_KEY = "access_tokens:reauth_form"
 _NOT_STASHED = {"csrfmiddlewaretoken"}
 # allauth records how each sign-in and re-authentication was done; these prove a person.
 _PROVING_METHODS = {"password", "mfa"}
+# Without allauth: when this session last signed in (seconds since the epoch).
+SIGNED_IN_AT_SESSION_KEY = "access_tokens:signed_in_at"
+
+
+def record_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """Remember when this session signed in (connected to `user_logged_in` in apps.py)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+
+
+def session_recent_auth(request: HttpRequest, max_age: int) -> bool:
+    """Return whether this session signed in within max_age seconds (see record_sign_in)."""
+    at = request.session.get(SIGNED_IN_AT_SESSION_KEY)
+    return isinstance(at, int | float) and time.time() - at < max_age
 
 
 def allauth_recent_auth(request: HttpRequest, max_age: int) -> bool:
@@ -57,7 +77,7 @@ def allauth_recent_auth(request: HttpRequest, max_age: int) -> bool:
 def _default_recent_auth(request: HttpRequest, max_age: int) -> bool:
     if apps.is_installed("allauth.account"):
         return allauth_recent_auth(request, max_age)
-    return True
+    return session_recent_auth(request, max_age)
 
 
 def recently_authenticated(request: HttpRequest) -> bool:
@@ -74,7 +94,10 @@ def recently_authenticated(request: HttpRequest) -> bool:
 
 
 def _reauth_url(request: HttpRequest) -> str:
-    target = token_settings.REAUTH_URL or "account_reauthenticate"
+    target = token_settings.REAUTH_URL
+    if target is None:
+        allauth = apps.is_installed("allauth.account")
+        target = "account_reauthenticate" if allauth else settings.LOGIN_URL
     return f"{resolve_url(target)}?{urlencode({REDIRECT_FIELD_NAME: request.path})}"
 
 

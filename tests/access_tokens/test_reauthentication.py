@@ -125,3 +125,45 @@ def test_the_api_is_not_affected(api_client, alice, make_token, later):
     api_client.credentials(HTTP_AUTHORIZATION=f"AccessToken {raw}")
     r = api_client.post("/api/v1/access-tokens/", {"name": "from a script"}, format="json")
     assert r.status_code == 201
+
+
+# Without allauth the default check is the session's own sign-in time, written on Django's
+# user_logged_in signal; this project has allauth, so the test names that check explicitly.
+SESSION_CHECK = {
+    "ACCESS_TOKEN_RECENT_AUTH_CHECK": "access_tokens.reauth.session_recent_auth",
+    "ACCESS_TOKEN_REAUTH_URL": "/accounts/login/",
+}
+
+
+def test_without_allauth_a_fresh_sign_in_creates_without_asking(client, alice, settings):
+    for name, value in SESSION_CHECK.items():
+        setattr(settings, name, value)
+    client.force_login(alice)  # any django.contrib.auth.login() sends user_logged_in
+    assert client.post(NEW_URL, form_data(name="fresh"))["Location"] == LIST_URL
+    assert AccessToken.objects.filter(user=alice, name="fresh").exists()
+
+
+def test_without_allauth_an_old_sign_in_is_sent_to_sign_in_again(client, alice, settings):
+    for name, value in SESSION_CHECK.items():
+        setattr(settings, name, value)
+    client.force_login(alice)
+    signed_in = time.time()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(time, "time", lambda *args: signed_in + 901)
+        r = client.post(NEW_URL, form_data(name="stale"))
+        assert r["Location"] == "/accounts/login/?next=%2Fsettings%2Faccess-tokens%2Fnew%2F"
+        assert not AccessToken.objects.filter(user=alice).exists()
+        # Signing in again (the same login()) counts as proving it is them.
+        client.force_login(alice)
+        assert client.post(NEW_URL, form_data(name="again"))["Location"] == LIST_URL
+    assert AccessToken.objects.filter(user=alice, name="again").exists()
+
+
+def test_without_allauth_a_session_that_never_signed_in_here_is_asked(client, alice, settings):
+    for name, value in SESSION_CHECK.items():
+        setattr(settings, name, value)
+    client.force_login(alice)
+    session = client.session
+    del session["access_tokens:signed_in_at"]
+    session.save()
+    assert client.post(NEW_URL, form_data())["Location"].startswith("/accounts/login/?next=")
