@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -23,6 +23,7 @@ from .forms import AccessTokenForm, RotateTokenForm, TokenDetailsForm, is_form_n
 from .hooks import can_email_user
 from .models import AccessToken, AccessTokenEvent
 from .reauth import reauthentication_required, restore_form_input, stashed_form_data
+from .rendering import render
 from .token_format import TOKEN_IN_TEXT_RE
 
 SOON_DAYS = 7
