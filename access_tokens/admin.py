@@ -33,6 +33,7 @@ from . import scopes, services, users
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH, extract_token
+from .user_admin import extend_registered_user_admin
 
 UNUSED_DAYS = 90
 
@@ -609,3 +610,7 @@ class AccessTokenEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Each user's tokens on the host's user admin page; see user_admin.py.
+extend_registered_user_admin(admin.site)

@@ -150,3 +150,33 @@ def _check_unknown_names() -> list[Warning]:
 def check_settings(app_configs=None, **kwargs) -> list[Error]:
     """Return an error for every ACCESS_TOKEN_* setting that the app cannot use."""
     return [*_check_numbers(), *_check_hooks(), *_check_scopes(), *_check_unknown_names()]
+
+
+@register(Tags.admin)
+def check_user_admin(app_configs=None, **kwargs) -> list[Warning]:
+    """Warn when the user admin was registered, after this app's admin, without the tokens."""
+    from django.apps import apps
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from .user_admin import TokenUserAdminMixin
+
+    if not apps.is_installed("django.contrib.admin"):
+        return []
+    User = get_user_model()
+    if not admin.site.is_registered(User):
+        return []
+    if isinstance(admin.site.get_model_admin(User), TokenUserAdminMixin):
+        return []
+    return [
+        Warning(
+            "The user admin does not show users' access tokens.",
+            hint=(
+                "Put access_tokens.user_admin.TokenUserAdminMixin first in the bases of your "
+                "UserAdmin (it was registered after access_tokens' admin, so the app could "
+                "not add it)."
+            ),
+            obj=type(admin.site.get_model_admin(User)),
+            id="access_tokens.W002",
+        )
+    ]

@@ -84,3 +84,39 @@ def test_manage_py_check_stops_on_a_bad_value():
         pytest.raises(SystemCheckError, match="ACCESS_TOKEN_MAX_PER_USER"),
     ):
         call_command("check")
+
+
+def test_it_warns_when_the_user_admin_lacks_the_tokens():
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.admin import UserAdmin
+
+    from access_tokens.checks import check_user_admin
+
+    assert check_user_admin() == []
+    User = get_user_model()
+    keystands = type(admin.site.get_model_admin(User))
+    admin.site.unregister(User)
+    try:
+        admin.site.register(User, UserAdmin)
+        assert [m.id for m in check_user_admin()] == ["access_tokens.W002"]
+    finally:
+        admin.site.unregister(User)
+        admin.site.register(User, keystands)
+
+
+def test_it_extends_a_user_admin_registered_before_it():
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.admin import UserAdmin
+
+    from access_tokens.user_admin import AccessTokenInline, extend_registered_user_admin
+
+    site = admin.AdminSite(name="elsewhere")
+    site.register(get_user_model(), UserAdmin)
+    extend_registered_user_admin(site)
+    extended = site.get_model_admin(get_user_model())
+    assert isinstance(extended, UserAdmin)
+    assert AccessTokenInline in extended.get_inlines(None, None)
+    extend_registered_user_admin(site)  # twice is once
+    assert site.get_model_admin(get_user_model()) is extended
