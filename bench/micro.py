@@ -360,7 +360,11 @@ def main() -> None:
     default_raw = authtoken_default = None
     for size in sizes:
         db = dbs[size]
+        # Route unqualified queries to the database being migrated too: a third-party data
+        # migration (django-tasks-db's 0016) uses the default manager without `using`.
+        CURRENT.set(db)
         call_command("migrate", database=db, verbosity=0, interactive=False)
+        CURRENT.set("default")
         alice = make_user(db, "alice")
         raw = make_token(db, alice, "bench")
         key = Token.objects.using(db).create(user=alice).key
