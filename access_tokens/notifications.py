@@ -1,9 +1,9 @@
 """
 The emails Keystand sends about tokens: created, revoked by an operator, expiring soon.
 
-Plain text, one template each under templates/access_tokens/emails/. They name a token by its
-name and masked value (kspat_…a1B2); the raw token never goes into an email. Each is rendered
-here and sent by a background task (mail.py).
+Plain text, one template each under the app's templates/access_tokens/emails/. They name a
+token by its name and masked value (kspat_…a1B2); the raw token never goes into an email. Each
+is rendered here and sent by a background task (mail.py).
 """
 
 from __future__ import annotations
