@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "csp",
     "allauth",
     "allauth.account",
@@ -84,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a preflight is answered before anything can refuse it (it carries no
+    # credentials) and every answer under /api/v1/, errors and redirects too, gets its headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads the body: a chunked one is read whole here, or refused.
     "config.middleware.ChunkedBodyMiddleware",
@@ -391,6 +395,35 @@ if ACCESS_TOKEN_MAX_LIFETIME_DAYS is not None and ACCESS_TOKEN_MAX_LIFETIME_DAYS
 ACCESS_TOKEN_REAUTH_SECONDS = env.int("ACCESS_TOKEN_REAUTH_SECONDS", default=900)
 if ACCESS_TOKEN_REAUTH_SECONDS < 0:
     raise ImproperlyConfigured("ACCESS_TOKEN_REAUTH_SECONDS must not be negative.")
+
+# Cross-origin use of the API from browsers (django-cors-headers): off unless origins are
+# listed, e.g. CORS_ALLOWED_ORIGINS=https://app.example.com,http://localhost:3000. Only
+# /api/v1/ answers cross-origin, and only to token-authenticated requests: cookies are never
+# allowed across origins (no Access-Control-Allow-Credentials), so a session cannot be used.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+for _origin in CORS_ALLOWED_ORIGINS:
+    if _origin == "*" or not re.fullmatch(r"https?://[^/?#\s*]+", _origin):
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS: {_origin!r} is not an origin: list each one as "
+            "scheme://host[:port], with no path and no wildcard."
+        )
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_CREDENTIALS = False
+# What a script on another origin may read besides the CORS-safelisted headers.
+CORS_EXPOSE_HEADERS = [
+    "Keystand-Token-Expiration",
+    "Keystand-Token-Scopes",
+    "Keystand-Accepted-Scopes",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Retry-After",
+    "Link",
+    "Location",
+    "WWW-Authenticate",
+    "Allow",
+]
 
 REST_FRAMEWORK = {
     # The token classes come first: DRF asks only the first class for WWW-Authenticate,

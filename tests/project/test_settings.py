@@ -225,3 +225,31 @@ def test_it_queues_mail_in_the_database_unless_debugging(fresh_database_url):
     assert production.stdout.strip() == "django_tasks_db.DatabaseBackend", production.stderr
     debug = _manage(fresh_database_url, "shell", "-v", "0", "-c", show, DEBUG="true")
     assert debug.stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend"
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "*",
+        "app.example.com",
+        "https://app.example.com/",
+        "https://*.example.com",
+        "ftp://x.example",
+    ],
+)
+def test_it_refuses_a_cors_origin_that_is_not_one(fresh_database_url, origins):
+    r = _manage(fresh_database_url, "check", **_production(CORS_ALLOWED_ORIGINS=origins))
+    assert r.returncode != 0
+    assert "CORS_ALLOWED_ORIGINS" in r.stderr
+
+
+def test_it_reads_cors_origins_as_a_list(fresh_database_url):
+    show = "from django.conf import settings; print(settings.CORS_ALLOWED_ORIGINS)"
+    origins = "https://app.example.com,http://localhost:3000"
+    r = _manage(
+        fresh_database_url, "shell", "-c", show, **_production(CORS_ALLOWED_ORIGINS=origins)
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        r.stdout.strip().splitlines()[-1] == "['https://app.example.com', 'http://localhost:3000']"
+    )
