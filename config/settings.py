@@ -450,7 +450,7 @@ REST_FRAMEWORK = {
         "revoke": env.str("API_THROTTLE_REVOKE", default="30/min"),
         "failed_auth": env.str("API_THROTTLE_FAILED_AUTH", default="30/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "access_tokens.schema.AutoSchema",
     "EXCEPTION_HANDLER": "access_tokens.errors.exception_handler",
 }
 
@@ -463,6 +463,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "access_tokens.schema.postprocess",
+    ],
 }
 
 LOGGING = {

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from access_tokens.schema import DocsView, SchemaView
+from access_tokens.schema_views import DocsView, SchemaView
 
 from . import views
 

@@ -4,6 +4,7 @@ import pytest
 
 from .fields import TOKEN_FIELDS
 from .headers import basic
+from .openapi import assert_answer_matches, generated_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,19 @@ def test_it_refuses_post(api_client, alice_token):
     r = api_client.post("/api/v1/me/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 405
     assert r.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}
+
+
+@pytest.mark.parametrize("email", ["alice@example.org", ""])
+def test_its_answer_is_what_the_schema_says(api_client, alice, alice_token, email):
+    alice.email = email
+    alice.save()
+    _token, raw = alice_token
+    r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.json()["email"] == email
+    assert_answer_matches(generated_schema(api_client), "/api/v1/me/", "get", r)
+
+
+def test_its_answer_to_a_session_is_what_the_schema_says(alice_client, alice):
+    r = alice_client.get("/api/v1/me/")
+    assert r.json()["token"] is None
+    assert_answer_matches(generated_schema(alice_client), "/api/v1/me/", "get", r)

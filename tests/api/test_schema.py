@@ -5,6 +5,8 @@ import yaml
 from django.urls import URLPattern, get_resolver
 from openapi_spec_validator import validate
 
+from .openapi import assert_answer_matches
+
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
@@ -75,7 +77,7 @@ def test_it_shows_revoke_needs_no_credentials(spec):
     revoke = spec["paths"]["/api/v1/access-tokens/revoke/"]["post"]
     assert revoke.get("security", []) == []
     assert "security" not in spec  # and nothing global that it would inherit
-    assert set(revoke["responses"]) == {"202", "400", "413", "429"}
+    assert set(revoke["responses"]) == {"202", "400", "406", "413", "415", "429", "503"}
 
 
 def test_it_describes_create(spec):
@@ -86,7 +88,17 @@ def test_it_describes_create(spec):
     created = create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
     response = spec["components"]["schemas"][created.rsplit("/", 1)[1]]
     assert "token" in response["properties"]
-    assert set(create["responses"]) == {"201", "400", "401", "403", "413", "429"}
+    assert set(create["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "406",
+        "413",
+        "415",
+        "429",
+        "503",
+    }
     error = spec["components"]["schemas"]["Error"]
     assert error["properties"]["detail"] == {
         "type": "string",
@@ -131,3 +143,103 @@ def test_it_answers_406_in_json(api_client):
         "detail": "Could not satisfy the request Accept header.",
         "code": "not_acceptable",
     }
+
+
+# What each operation can answer besides its success (access_tokens/schema.py's AutoSchema).
+ERRORS = {
+    ("get", "/api/v1/me/"): {401, 403, 406, 429, 503},
+    ("get", "/api/v1/access-tokens/"): {400, 401, 403, 404, 406, 429, 503},
+    ("post", "/api/v1/access-tokens/"): {400, 401, 403, 406, 413, 415, 429, 503},
+    ("get", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
+    ("patch", "/api/v1/access-tokens/{token_id}/"): {400, 401, 403, 404, 406, 413, 415, 429, 503},
+    ("delete", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
+    ("post", "/api/v1/access-tokens/{token_id}/rotate/"): {
+        400,
+        401,
+        403,
+        404,
+        406,
+        413,
+        415,
+        429,
+        503,
+    },
+    ("post", "/api/v1/access-tokens/self/rotate/"): {400, 401, 403, 406, 413, 415, 429, 503},
+    ("post", "/api/v1/access-tokens/revoke/"): {400, 406, 413, 415, 429, 503},
+}
+SUCCESS = {"get": 200, "patch": 200, "delete": 204, "post": 201}
+
+
+@pytest.mark.parametrize(("method", "path"), list(ERRORS))
+def test_each_operation_lists_every_status_it_can_answer(spec, method, path):
+    responses = spec["paths"][path][method]["responses"]
+    success = 202 if path.endswith("/revoke/") else SUCCESS[method]
+    assert {int(status) for status in responses} == {success} | ERRORS[(method, path)]
+    for status in ERRORS[(method, path)]:
+        answer = responses[str(status)]
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+        assert answer["description"]
+    assert set(ERRORS) == {(m, p) for p, ops in spec["paths"].items() for m in ops}
+
+
+def test_it_lists_the_headers_clients_rely_on(spec):
+    tokens = spec["paths"]["/api/v1/access-tokens/"]
+    challenge = tokens["get"]["responses"]["401"]["headers"]["WWW-Authenticate"]
+    assert challenge["required"] is True
+    throttled = tokens["get"]["responses"]["429"]["headers"]
+    assert throttled["Retry-After"]["required"] is True
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(throttled)
+    assert spec["paths"]["/api/v1/me/"]["get"]["responses"]["503"]["headers"]["Retry-After"]
+    assert tokens["post"]["responses"]["201"]["headers"]["Location"]["required"] is True
+    listed = tokens["get"]["responses"]["200"]["headers"]
+    assert listed["Link"]["required"] is True
+    assert {"Keystand-Token-Expiration", "Keystand-Token-Scopes"} <= set(listed)
+    # A refused token is not described, and the revoke endpoint takes none.
+    assert "Keystand-Token-Scopes" not in tokens["get"]["responses"]["401"]["headers"]
+    revoked = spec["paths"]["/api/v1/access-tokens/revoke/"]["post"]["responses"]["202"]
+    assert "Keystand-Token-Scopes" not in revoked["headers"]
+
+
+def _provoke(api_client, raw, method, path, status):
+    """Send a request to the operation that should get `status`; return the answer."""
+    url = path.replace("{token_id}", "00000000-0000-0000-0000-000000000000")
+    if status == 404:
+        url = path.replace("{token_id}", "11111111-1111-1111-1111-111111111111")
+        if "{token_id}" not in path:
+            url += "?page=99"
+    headers = {} if status == 401 else {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    if status == 406:
+        headers["HTTP_ACCEPT"] = "text/html"
+    if status == 415:
+        return getattr(api_client, method)(url, "name=x", content_type="text/plain", **headers)
+    if status == 413:
+        body = '{"name": "' + "x" * 2000 + '"}'
+        return getattr(api_client, method)(url, body, content_type="application/json", **headers)
+    if status == 400:
+        if method == "get":
+            return api_client.get(url + "?ordering=nonsense", **headers)
+        return getattr(api_client, method)(
+            url, '{"nonsense": 1}', content_type="application/json", **headers
+        )
+    return getattr(api_client, method)(url, **headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        (m, p, s)
+        for (m, p), statuses in ERRORS.items()
+        for s in sorted(statuses & {400, 401, 404, 406, 413, 415})
+    ],
+)
+def test_each_listed_error_is_answered_as_the_schema_says(
+    api_client, spec, alice_token, settings, method, path, status
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    token, raw = alice_token
+    path_for_real = path.replace("{token_id}", str(token.id)) if status != 404 else path
+    r = _provoke(api_client, raw, method, path_for_real, status)
+    assert r.status_code == status, r.content
+    assert_answer_matches(spec, path, method, r)
