@@ -1,10 +1,12 @@
 """The REST API: who am I, and the caller's own tokens (DRF views and serializers)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import (
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
@@ -14,13 +16,24 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import errors, services
 from . import scopes as scope_registry
-from . import services
-from .fields import EXPIRES_AT_FORMS, ExpiresAtField, StrictCharField, StrictFieldsMixin
+from .fields import (
+    DESCRIPTION_PATTERN,
+    EXPIRES_AT_FORMS,
+    NAME_PATTERN,
+    PASTED_TEXT_PATTERN,
+    ExpiresAtField,
+    ScopesField,
+    StrictCharField,
+    StrictFieldsMixin,
+    TextField,
+)
 from .listing import ListQuerySerializer, TokenPagination, search_sort_filter
 from .metadata import WritableFieldsMetadata
 from .models import AccessToken, AccessTokenEvent
 from .reauth import check_session_write
+from .schema import ErrorSerializer
 from .throttling import RevokeThrottle
 from .token_format import find_tokens, has_token_shape, is_well_formed, mask
 from .users import email_of
@@ -126,9 +139,16 @@ def _field_error(error: DjangoValidationError, field: str) -> serializers.Valida
 
 
 class AccessTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    description = StrictCharField(
-        max_length=1000, required=False, allow_blank=True, default="", trim_whitespace=True
+    name = TextField(
+        schema_pattern=NAME_PATTERN, max_length=100, required=False, allow_blank=True, default=""
+    )
+    description = TextField(
+        schema_pattern=DESCRIPTION_PATTERN,
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=True,
     )
     expires_at = ExpiresAtField(
         required=False,
@@ -136,8 +156,7 @@ class AccessTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text=_EXPIRES_AT_HELP
         + " Omitted: the end of the day 30 days from now (never beyond the token you call with).",
     )
-    scopes = serializers.ListField(
-        child=StrictCharField(),
+    scopes = ScopesField(
         required=False,
         allow_empty=False,
         help_text="Scope names (api, read_api, read_user, self_rotate, or the server's own). "
@@ -190,8 +209,10 @@ class AccessTokenCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 class AccessTokenUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
-    name = StrictCharField(max_length=100, required=False, allow_blank=True)
-    description = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    name = TextField(schema_pattern=NAME_PATTERN, max_length=100, required=False, allow_blank=True)
+    description = TextField(
+        schema_pattern=DESCRIPTION_PATTERN, max_length=1000, required=False, allow_blank=True
+    )
 
 
 class RotateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -223,6 +244,28 @@ class AccessTokenCreatedSerializer(AccessTokenSerializer):
     class Meta(AccessTokenSerializer.Meta):
         fields = [*AccessTokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+
+
+_CONFLICT = {
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="The token is revoked or expired: token_inactive.",
+    )
+}
+
+
+def _not_deleted(token: AccessToken) -> AccessToken:
+    """Return the token, unless its owner deleted it: a DELETE removes the resource (RFC 9110
+    §9.3.5), so its URL answers 404 (code token_deleted) from then on, while the list keeps
+    showing it as inactive for ACCESS_TOKEN_INACTIVE_RETENTION_DAYS."""
+    if token.revoked_reason == AccessToken.RevokedReason.DELETED:
+        when = timezone.localtime(token.revoked_at).strftime("%Y-%m-%d %H:%M %Z")
+        raise errors.TokenDeleted(f"This token was deleted on {when}.")
+    return token
+
+
+def _conflict(error: services.TokenInactiveError) -> errors.Conflict:
+    return errors.Conflict(error.messages[0])
 
 
 def _drf_errors(error: DjangoValidationError) -> dict:
@@ -353,9 +396,15 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
         # Through the owner: anyone else's id is simply not found.
         tokens = self.request.user.access_tokens.retained()
         if self.request.method == "DELETE":
-            # A revoked token is a record now; there is nothing left to delete.
-            return tokens.filter(revoked_at__isnull=True)
+            # A revoked token is a record now; there is nothing left to delete (and a
+            # deleted one says so).
+            return tokens.filter(
+                Q(revoked_at__isnull=True) | Q(revoked_reason=AccessToken.RevokedReason.DELETED)
+            )
         return tokens
+
+    def get_object(self):
+        return _not_deleted(super().get_object())
 
     @extend_schema(
         summary="Show one of your tokens",
@@ -367,7 +416,7 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
     @extend_schema(
         summary="Rename one of your tokens or change its description",
         request=AccessTokenUpdateSerializer,
-        responses={200: AccessTokenSerializer},
+        responses={200: AccessTokenSerializer, **_CONFLICT},
     )
     def patch(self, request, *args, **kwargs):
         token = self.get_object()
@@ -381,6 +430,8 @@ class AccessTokenDetail(generics.RetrieveUpdateDestroyAPIView):
                 via=AccessTokenEvent.Via.API,
                 **serializer.validated_data,
             )
+        except services.TokenInactiveError as e:
+            raise _conflict(e) from None
         except DjangoValidationError as e:
             raise serializers.ValidationError(_drf_errors(e)) from None
         return Response(AccessTokenSerializer(token).data)
@@ -413,6 +464,8 @@ def _rotate(view, request, token: AccessToken) -> Response:
             expires_at=expires_at,
             request=request,
         )
+    except services.TokenInactiveError as e:
+        raise _conflict(e) from None
     except DjangoValidationError as e:
         raise serializers.ValidationError(_drf_errors(e)) from None
     return _created(request, new, raw)
@@ -432,11 +485,14 @@ class RotateView(generics.GenericAPIView):
     def get_queryset(self):
         return self.request.user.access_tokens.retained()
 
+    def get_object(self):
+        return _not_deleted(super().get_object())
+
     @extend_schema(
         summary="Rotate one of your tokens",
         description=_ROTATE_DESCRIPTION,
         request=RotateSerializer,
-        responses={201: AccessTokenCreatedSerializer},
+        responses={201: AccessTokenCreatedSerializer, **_CONFLICT},
     )
     def post(self, request, token_id):
         return _rotate(self, request, self.get_object())
@@ -500,13 +556,13 @@ class RevokeSerializer(StrictFieldsMixin, serializers.Serializer):
         return {"found": [(index, raw) for raw, index in first_seen.items()]}
 
 
-class _RevokeOneRequest(serializers.Serializer):
-    token = serializers.CharField(max_length=10_000, help_text=_PASTE_HELP)
+class _RevokeOneRequest(StrictFieldsMixin, serializers.Serializer):
+    token = TextField(schema_pattern=PASTED_TEXT_PATTERN, max_length=10_000, help_text=_PASTE_HELP)
 
 
-class _RevokeManyRequest(serializers.Serializer):
+class _RevokeManyRequest(StrictFieldsMixin, serializers.Serializer):
     tokens = serializers.ListField(
-        child=serializers.CharField(max_length=10_000),
+        child=TextField(schema_pattern=PASTED_TEXT_PATTERN, max_length=10_000),
         min_length=1,
         max_length=MAX_REVOKE_BATCH,
         help_text=f"Up to {MAX_REVOKE_BATCH} tokens or texts holding them.",

@@ -42,6 +42,10 @@ CODES: dict[str, str] = {
     "tried to create or rotate a token: confirm the password in the browser, or use a token.",
     "not_found": "No such resource (another user's token is not found either).",
     "method_not_allowed": "The URL does not take this method; see the Allow header.",
+    "token_deleted": "The token named in the URL was deleted: it is gone from its URL (a 404), "
+    "though the list still shows it as inactive until it is purged.",
+    "token_inactive": "The token named in the URL is revoked or expired: it can't be changed "
+    "or rotated any more.",
     "not_acceptable": "The Accept header asks for something other than JSON.",
     "length_required": "The body was sent without a length this server can read.",
     "request_too_large": "The body is larger than the server accepts.",
@@ -62,6 +66,20 @@ def error_body(detail: str, code: str, **fields: list[str]) -> dict:
     """Return an error body; `fields` are per-field messages."""
     assert code in CODES, code
     return {"detail": detail, "code": code, **fields}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The token is no longer active."
+    default_code = "token_inactive"
+
+
+class TokenDeleted(exceptions.NotFound):
+    """A 404 that says why: the token was deleted. (Not a 410: HTTP lets a server answer 404
+    for a resource it removed, and clients and fuzzers treat 404 as "gone" after a DELETE.)"""
+
+    default_detail = "This token was deleted."
+    default_code = "token_deleted"
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -132,6 +150,7 @@ def _code(exc: exceptions.APIException) -> str:
         404: "not_found",
         405: "method_not_allowed",
         406: "not_acceptable",
+        409: "token_inactive",
         413: "request_too_large",
         415: "unsupported_media_type",
         429: "throttled",

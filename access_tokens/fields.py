@@ -52,6 +52,36 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class TextField(StrictCharField):
+    """A name or a description: a string without control characters. `schema_pattern` is
+    what the OpenAPI document says of it (schema.py), the rule the services enforce."""
+
+    def __init__(self, *, schema_pattern: str, **kwargs) -> None:
+        self.schema_pattern = schema_pattern
+        super().__init__(**kwargs)
+
+
+# Unicode's control characters (Cc: C0, DEL, C1), which clean_token_name refuses. (It refuses
+# lone surrogates too, which no JSON Schema tool can put in a pattern; JSON encoders do not
+# produce them.) "+", not "*": drf-spectacular offers the empty string as a branch of its own.
+NAME_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]+$"
+# The same but for line breaks (\n, or \r\n, which is stored as \n).
+DESCRIPTION_PATTERN = r"^(?:[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]|\r\n)+$"
+# Text that is not blank once Python's str.strip() has run, without NUL (DRF refuses both):
+# the whitespace is spelt out, since a pattern's \s is not quite Python's.
+_SPACE = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+PASTED_TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
+
+
+class ScopesField(serializers.ListField):
+    """A list of scope names; the schema lists the registry's names (schema.py)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("child", StrictCharField())
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+
+
 # RFC 3339 (the JSON Schema formats "date" and "date-time"): a full date, or a date and a time
 # with seconds and an explicit offset. Python's fromisoformat alone would also take 20270131
 # (the start of that day) and a time without an offset (in the server's zone).

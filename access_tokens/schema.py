@@ -3,16 +3,21 @@ works) and every error and header each operation can answer (AutoSchema). The vi
 serve the document are in schema_views.py: drf-spectacular's views read DEFAULT_SCHEMA_CLASS,
 this module's AutoSchema, as they are imported."""
 
+import inspect
+
 from django.contrib.auth import get_user_model
 from drf_spectacular import authentication, openapi
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
 )
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.plumbing import force_instance
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer
 from rest_framework import serializers
 
 from . import errors
+from . import scopes as scope_registry
+from .fields import StrictFieldsMixin
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):
@@ -101,6 +106,26 @@ TOKEN_HEADERS = {
 }
 
 
+class TextFieldScheme(OpenApiSerializerFieldExtension):
+    target_class = "access_tokens.fields.TextField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = self.target.schema_pattern
+        return schema
+
+
+class ScopesFieldScheme(OpenApiSerializerFieldExtension):
+    target_class = "access_tokens.fields.ScopesField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        # The names as this server knows them (a host project may add its own).
+        schema["items"] = {"type": "string", "enum": list(scope_registry.registry())}
+        return schema
+
+
 def _header(schema: dict, description: str, required: bool = False) -> dict:
     return {"schema": schema, "description": description, "required": required}
 
@@ -129,6 +154,29 @@ class AutoSchema(openapi.AutoSchema):
         if openapi.uritemplate.variables(self.path) or self._lists():
             statuses.add(404)
         return statuses
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if isinstance(serializer, StrictFieldsMixin):
+            if direction == "request":
+                schema["additionalProperties"] = False  # an unknown field is a 400
+            if schema.get("description") == inspect.cleandoc(StrictFieldsMixin.__doc__):
+                del schema["description"]  # the mixin's docstring, not the body's
+        return schema
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        proxy = force_instance(serializer)
+        if isinstance(proxy, PolymorphicProxySerializer):
+            # One of several bodies (the revoke endpoint's): drf-spectacular cannot tell that
+            # a body is needed, but one is when each of them has a required field.
+            forms = proxy.serializers
+            forms = forms.values() if isinstance(forms, dict) else forms
+            required = all(
+                any(field.required for field in force_instance(form).fields.values())
+                for form in forms
+            )
+        return schema, required
 
     def _lists(self) -> bool:
         return self.method == "GET" and self._is_list_view()
@@ -192,7 +240,27 @@ def _nullable_references(node) -> None:
             _nullable_references(value)
 
 
+def _blank_defaults(node) -> None:
+    """Lift `default: ""` out of drf-spectacular's "pattern or blank" oneOf, whose first
+    branch a blank string does not match: a default must be valid for the whole schema."""
+    if isinstance(node, dict):
+        branches = node.get("oneOf")
+        if (
+            isinstance(branches, list)
+            and len(branches) == 2
+            and branches[1] == {"type": "string", "maxLength": 0}
+            and branches[0].get("default") == ""
+        ):
+            node["default"] = branches[0].pop("default")
+        for value in node.values():
+            _blank_defaults(value)
+    elif isinstance(node, list):
+        for value in node:
+            _blank_defaults(value)
+
+
 def postprocess(result: dict, generator, request, public) -> dict:
     """A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS)."""
     _nullable_references(result)
+    _blank_defaults(result)
     return result

@@ -55,6 +55,11 @@ def _now() -> dt.datetime:
 # --- Checking a token -------------------------------------------------------------------------
 
 
+class TokenInactiveError(ValidationError):
+    """The token is revoked or expired: the request conflicts with its state rather than
+    being malformed, which the API answers with 409."""
+
+
 class TokenError(Exception):
     """Base of the reasons a presented token is refused; `code` names it for API clients
     (access_tokens/errors.py)."""
@@ -543,7 +548,7 @@ def rotate_access_token(
         if not rotated.update(
             revoked_at=now, revoked_by=actor, revoked_reason=AccessToken.RevokedReason.ROTATED
         ):
-            raise ValidationError(
+            raise TokenInactiveError(
                 {"__all__": "Only an active token can be rotated: this one is revoked or expired."}
             )
         token.revoked_at, token.revoked_by = now, actor
@@ -591,7 +596,7 @@ def validate_token_update(
     """Return the cleaned changes for a token's edit, or raise a ValidationError keyed by
     field. An unchanged expiry is not judged again; an inactive token can't be changed."""
     if token.revoked_at is not None:
-        raise ValidationError({"__all__": "A revoked token can't be changed."})
+        raise TokenInactiveError({"__all__": "A revoked token can't be changed."})
     changes: dict = {}
     if not isinstance(name, _Keep):
         name = clean_token_name(name)
@@ -612,7 +617,7 @@ def validate_token_update(
     # An expired token is a record, like a revoked one (unless this very change revives it).
     ends = changes.get("expires_at", token.expires_at)
     if ("name" in changes or "description" in changes) and ends is not None and ends < now:
-        raise ValidationError({"__all__": "An expired token can't be changed."})
+        raise TokenInactiveError({"__all__": "An expired token can't be changed."})
     return changes
 
 

@@ -52,6 +52,7 @@ def pytest_configure(config):
 SLOW_FIRST = (
     "tests/project/test_cluster.py",
     "tests/project/test_gunicorn.py",
+    "tests/api/test_schemathesis.py",
     "tests/operators/test_run_schedule.py",
     "tests/project/test_settings.py",
 )

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from access_tokens import services
 from access_tokens.models import AccessTokenEvent
 
 pytestmark = pytest.mark.django_db
@@ -73,22 +74,47 @@ def test_it_says_not_found_for_an_unknown_id(api_client, alice_token):
         assert r.json() == NOT_FOUND
 
 
-def test_it_shows_a_deleted_token_as_inactive_and_will_not_delete_it_twice(
+def test_a_deleted_token_is_gone_from_its_url_but_listed_as_inactive(
     api_client, alice, alice_token, make_token
 ):
     _token, raw = alice_token
     other, _ = make_token(alice)
     url = f"/api/v1/access-tokens/{other.id}/"
     assert api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 204
+    # DELETE removed the resource (RFC 9110 §9.3.5): its URL is not found, and says why.
+    other.refresh_from_db()
+    when = other.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+    gone = {"detail": f"This token was deleted on {when}.", "code": "token_deleted"}
+    for method, body in (("get", None), ("patch", {"name": "x"}), ("delete", None)):
+        r = getattr(api_client, method)(
+            url, body, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+        )
+        assert (r.status_code, r.json()) == (404, gone)
+    r = api_client.post(f"{url}rotate/", {}, format="json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert (r.status_code, r.json()) == (404, gone)
+    # The list still shows it, inactive, until it is purged.
+    r = api_client.get("/api/v1/access-tokens/?state=inactive", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    (listed,) = r.json()["results"]
+    assert (listed["id"], listed["state"], listed["revoked_reason"]) == (
+        str(other.id),
+        "revoked",
+        "deleted",
+    )
+    assert AccessTokenEvent.objects.filter(token_id=other.id, action="deleted").count() == 1
+
+
+def test_a_token_revoked_otherwise_is_still_shown_but_not_deleted_again(
+    api_client, alice, alice_token, make_token
+):
+    _token, raw = alice_token
+    other, other_raw = make_token(alice)
+    services.revoke_access_token_by_value(other_raw)
+    url = f"/api/v1/access-tokens/{other.id}/"
     r = api_client.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 200
-    assert r.json()["active"] is False
-    assert r.json()["state"] == "revoked"
-    assert r.json()["revoked_reason"] == "deleted"
+    assert (r.json()["state"], r.json()["revoked_reason"]) == ("revoked", "revoked_by_value")
     r = api_client.delete(url, HTTP_AUTHORIZATION=f"Bearer {raw}")
-    assert r.status_code == 404
-    assert r.json() == NOT_FOUND
-    assert AccessTokenEvent.objects.filter(token_id=other.id, action="deleted").count() == 1
+    assert (r.status_code, r.json()) == (404, NOT_FOUND)
 
 
 def test_it_says_not_found_for_an_id_that_is_not_a_uuid(api_client, alice_token):
@@ -207,3 +233,19 @@ def test_a_rename_takes_name_and_description_only(api_client, alice_token, body,
     token.refresh_from_db()
     assert token.name == "laptop"
     assert not AccessTokenEvent.objects.filter(action="updated").exists()
+
+
+def test_it_refuses_to_change_a_revoked_token_with_409(api_client, alice, alice_token, make_token):
+    _token, raw = alice_token
+    old, old_raw = make_token(alice, name="old")
+    services.revoke_access_token_by_value(old_raw)
+    r = api_client.patch(
+        f"/api/v1/access-tokens/{old.id}/",
+        {"name": "new"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {raw}",
+    )
+    assert r.status_code == 409
+    assert r.json() == {"detail": "A revoked token can't be changed.", "code": "token_inactive"}
+    old.refresh_from_db()
+    assert old.name == "old"

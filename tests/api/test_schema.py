@@ -151,18 +151,12 @@ ERRORS = {
     ("get", "/api/v1/access-tokens/"): {400, 401, 403, 404, 406, 429, 503},
     ("post", "/api/v1/access-tokens/"): {400, 401, 403, 406, 413, 415, 429, 503},
     ("get", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
-    ("patch", "/api/v1/access-tokens/{token_id}/"): {400, 401, 403, 404, 406, 413, 415, 429, 503},
+    ("patch", "/api/v1/access-tokens/{token_id}/"): {
+        *(400, 401, 403, 404, 406, 409, 413, 415, 429, 503)
+    },
     ("delete", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
     ("post", "/api/v1/access-tokens/{token_id}/rotate/"): {
-        400,
-        401,
-        403,
-        404,
-        406,
-        413,
-        415,
-        429,
-        503,
+        *(400, 401, 403, 404, 406, 409, 413, 415, 429, 503)
     },
     ("post", "/api/v1/access-tokens/self/rotate/"): {400, 401, 403, 406, 413, 415, 429, 503},
     ("post", "/api/v1/access-tokens/revoke/"): {400, 406, 413, 415, 429, 503},
