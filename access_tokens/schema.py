@@ -79,6 +79,8 @@ ERROR_DESCRIPTIONS = {
     "session without a CSRF token (csrf_failed) or a recent password (reauthentication_required).",
     404: "No such token among yours, or a page past the last.",
     406: "The Accept header excludes application/json.",
+    411: "A chunked body where the server cannot decode it (runserver; gunicorn reads it "
+    "whole): send a Content-Length.",
     413: "The body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     415: "The body is not application/json.",
     429: "Throttled: try again after Retry-After seconds.",
@@ -137,10 +139,10 @@ class AutoSchema(openapi.AutoSchema):
     Which errors apply is read from the operation itself, so a new view is described without
     a list to keep in step: every operation can be throttled (429), refuse a non-JSON Accept
     (406) and meet a database outage (503); one that takes credentials can refuse them (401)
-    or the scope (403); one that reads a body can find it invalid (400), too large (413) or
-    not JSON (415); one that validates query parameters can refuse them (400); one with a
-    path parameter or pages can answer 404. A method an endpoint does not have answers 405
-    with Allow, which no listed operation does (so it is in the description, not here).
+    or the scope (403); one that reads a body can find it invalid (400), unframed (411),
+    too large (413) or not JSON (415); one that validates query parameters can refuse them
+    (400); one with a path parameter or pages can answer 404. A method an endpoint does not
+    have answers 405 with Allow, which no listed operation does (so it is not listed).
     """
 
     def error_statuses(self) -> set[int]:
@@ -148,7 +150,7 @@ class AutoSchema(openapi.AutoSchema):
         if any(self.get_auth()):
             statuses |= {401, 403}
         if self.method in ("POST", "PUT", "PATCH"):
-            statuses |= {400, 413, 415}
+            statuses |= {400, 411, 413, 415}
         if self.get_override_parameters():
             statuses.add(400)
         if openapi.uritemplate.variables(self.path) or self._lists():

@@ -77,7 +77,7 @@ def test_it_shows_revoke_needs_no_credentials(spec):
     revoke = spec["paths"]["/api/v1/access-tokens/revoke/"]["post"]
     assert revoke.get("security", []) == []
     assert "security" not in spec  # and nothing global that it would inherit
-    assert set(revoke["responses"]) == {"202", "400", "406", "413", "415", "429", "503"}
+    assert set(revoke["responses"]) == {"202", "400", "406", "411", "413", "415", "429", "503"}
 
 
 def test_it_describes_create(spec):
@@ -94,6 +94,7 @@ def test_it_describes_create(spec):
         "401",
         "403",
         "406",
+        "411",
         "413",
         "415",
         "429",
@@ -149,17 +150,17 @@ def test_it_answers_406_in_json(api_client):
 ERRORS = {
     ("get", "/api/v1/me/"): {401, 403, 406, 429, 503},
     ("get", "/api/v1/access-tokens/"): {400, 401, 403, 404, 406, 429, 503},
-    ("post", "/api/v1/access-tokens/"): {400, 401, 403, 406, 413, 415, 429, 503},
+    ("post", "/api/v1/access-tokens/"): {400, 401, 403, 406, 411, 413, 415, 429, 503},
     ("get", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
     ("patch", "/api/v1/access-tokens/{token_id}/"): {
-        *(400, 401, 403, 404, 406, 409, 413, 415, 429, 503)
+        *(400, 401, 403, 404, 406, 409, 411, 413, 415, 429, 503)
     },
     ("delete", "/api/v1/access-tokens/{token_id}/"): {401, 403, 404, 406, 429, 503},
     ("post", "/api/v1/access-tokens/{token_id}/rotate/"): {
-        *(400, 401, 403, 404, 406, 409, 413, 415, 429, 503)
+        *(400, 401, 403, 404, 406, 409, 411, 413, 415, 429, 503)
     },
-    ("post", "/api/v1/access-tokens/self/rotate/"): {400, 401, 403, 406, 413, 415, 429, 503},
-    ("post", "/api/v1/access-tokens/revoke/"): {400, 406, 413, 415, 429, 503},
+    ("post", "/api/v1/access-tokens/self/rotate/"): {400, 401, 403, 406, 411, 413, 415, 429, 503},
+    ("post", "/api/v1/access-tokens/revoke/"): {400, 406, 411, 413, 415, 429, 503},
 }
 SUCCESS = {"get": 200, "patch": 200, "delete": 204, "post": 201}
 
