@@ -65,3 +65,22 @@ def same_lifetime_from_today(
         return None
     days = (timezone.localdate(expires_at) - timezone.localdate(created_at)).days
     return end_of_day_in(max(days, 1), now=now)
+
+
+# The list warns of a token's end in the same last 7 days the reminder email covers, but only
+# once less than a quarter of its lifetime is left: a token made for 7 days (or 3) is not
+# flagged the moment it is born, while a 30-day or 1-year token is, a week before its end.
+WARN_DAYS = 7
+WARN_FRACTION = 0.25
+
+
+def warn_of_expiry(created_at: dt.datetime, expires_at: dt.datetime | None, *, now=None) -> bool:
+    """Return whether a token's coming expiry deserves a warning now."""
+    if expires_at is None:
+        return False
+    now = now or _now()
+    if expires_at < now:
+        return False
+    days_left = (timezone.localdate(expires_at) - timezone.localdate(now)).days
+    lifetime = expires_at - created_at
+    return days_left <= WARN_DAYS and (expires_at - now) < lifetime * WARN_FRACTION

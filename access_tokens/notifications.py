@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import textwrap
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -61,9 +62,22 @@ def tokens_page_url(request: HttpRequest | None = None) -> str:
     return site_url.rstrip("/") + path if site_url else path
 
 
+# Plain-text mail is read in 78-column windows, and a longer line is broken wherever the
+# client likes. A name of up to 100 characters without a space is wrapped here instead, each
+# continuation indented under the first line, so the "Name:" column stays a column.
+_LINE = 76
+
+
+def _wrapped(text: str, *, indent: int) -> str:
+    lines = textwrap.wrap(text, width=_LINE - indent, break_on_hyphens=False) or [""]
+    return ("\n" + " " * indent).join(lines)
+
+
 def _describe(token: AccessToken) -> dict:
+    name = plain(token.display_name)
     return {
-        "name": plain(token.display_name),
+        "name": _wrapped(name, indent=12),  # after "  Name:     "
+        "listed": _wrapped(f"{name} ({token.masked})", indent=2),
         "masked": token.masked,
         "scopes": ", ".join(token.scope_list),
         "expires": (

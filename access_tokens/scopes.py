@@ -45,16 +45,18 @@ class Scope:
 BUILT_IN = (
     Scope(
         API,
-        "Full access to the API as you: read and change everything you can.",
+        "Everything you can do through the API (includes read_api, read_user and self_rotate).",
         frozenset({READ_API, READ_USER, SELF_ROTATE}),
     ),
     Scope(
         READ_API,
-        "Read-only access to the API: GET, HEAD and OPTIONS requests only.",
+        "Read only: GET, HEAD and OPTIONS anywhere in the API (includes read_user).",
         frozenset({READ_USER}),
     ),
-    Scope(READ_USER, "Read your own profile only (/api/v1/me/)."),
-    Scope(SELF_ROTATE, "Rotate this token itself, and nothing else."),
+    Scope(READ_USER, "Only GET /api/v1/me/: who you are."),
+    Scope(
+        SELF_ROTATE, "Only rotate itself (POST /api/v1/access-tokens/self/rotate/), nothing else."
+    ),
 )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import flash, listing, scopes, services
+from .expiry import WARN_DAYS, warn_of_expiry
 from .forms import AccessTokenForm, RotateTokenForm, TokenDetailsForm, is_form_nonce, new_form_nonce
 from .hooks import can_email_user
 from .models import AccessToken, AccessTokenEvent
@@ -26,17 +27,20 @@ from .reauth import reauthentication_required, restore_form_input, stashed_form_
 from .rendering import render
 from .token_format import TOKEN_IN_TEXT_RE
 
-SOON_DAYS = 7
+# The list's "expiring soon" filter: the same last 7 days as the badge and the reminder email.
+SOON_DAYS = WARN_DAYS
 
 
 def _expiry(token: AccessToken, now, today) -> dict:
-    """Describe a token's expiry the way the list shows it."""
+    """Describe a token's expiry the way the list shows it (expiry.warn_of_expiry says when
+    it deserves the amber badge)."""
     if token.expires_at is None:
         return {"state": "never"}
     if token.is_expired(now):
         return {"state": "expired"}
     days = (timezone.localdate(token.expires_at) - today).days
-    return {"state": "soon" if days <= SOON_DAYS else "later", "days": days}
+    soon = warn_of_expiry(token.created_at, token.expires_at, now=now)
+    return {"state": "soon" if soon else "later", "days": days}
 
 
 def _already_created(request: HttpRequest, nonce: str) -> bool:

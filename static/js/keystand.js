@@ -33,9 +33,16 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // Copy buttons. navigator.clipboard exists only in secure contexts (HTTPS or localhost);
   // over plain HTTP elsewhere, copying the selected field with execCommand still works.
+  // The button holds both labels, one hidden, so "Copied" never changes its width (and the
+  // field's); it says "Copy" again after 2 seconds, ready for a second copy.
   for (const button of document.querySelectorAll("[data-copy]")) {
     const field = document.querySelector(button.dataset.copy);
     if (!field) continue;
+    const status = button.dataset.copyStatus ? document.querySelector(button.dataset.copyStatus) : null;
+    let timer = null;
+    // CSS shows one label and hides the other (visibility: hidden also drops it from the
+    // button's accessible name).
+    const show = (copied) => button.classList.toggle("is-copied", copied);
     button.hidden = false;
     button.addEventListener("click", async () => {
       let copied = false;
@@ -56,7 +63,15 @@ document.addEventListener("DOMContentLoaded", () => {
           copied = false;
         }
       }
-      button.textContent = copied ? "Copied" : "Press Ctrl+C to copy";
+      clearTimeout(timer);
+      show(copied);
+      if (status) {
+        status.textContent = copied
+          ? "Copied to the clipboard."
+          : "Your browser did not let the page copy: the token is selected, press Ctrl+C (⌘C on a Mac).";
+        status.classList.toggle("visually-hidden", copied);
+      }
+      if (copied) timer = setTimeout(() => show(false), 2000);
     });
   }
   for (const field of document.querySelectorAll("[data-select-on-focus]")) {
@@ -69,7 +84,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!dialog || typeof dialog.showModal !== "function") continue;
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      dialog.querySelector("[data-token-name]").textContent = link.dataset.tokenName;
+      for (const key of ["tokenName", "tokenMasked", "tokenCreated"]) {
+        const slot = dialog.querySelector(`[data-${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}]`);
+        if (slot) slot.textContent = link.dataset[key] || "";
+      }
       dialog.querySelector("[data-dialog-form]").action = link.href;
       dialog.returnFocusTo = link;
       dialog.showModal();
@@ -81,6 +99,26 @@ document.addEventListener("DOMContentLoaded", () => {
     if (cancel) cancel.addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => {
       if (dialog.returnFocusTo) dialog.returnFocusTo.focus();
+    });
+  }
+
+  // Flash messages can be dismissed (without JavaScript they simply stay). Focus moves to the
+  // next message's button, or to the main content, so keyboard users are not left nowhere.
+  // The one-time token box is not a message and has no such button: closing it by accident
+  // would lose the token for good.
+  for (const button of document.querySelectorAll("[data-dismiss-message]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const item = button.closest("li");
+      const list = item.parentElement;
+      const next = item.nextElementSibling || item.previousElementSibling;
+      item.remove();
+      if (next) {
+        next.querySelector("[data-dismiss-message]").focus();
+      } else {
+        list.remove();
+        document.querySelector("main").focus();
+      }
     });
   }
 

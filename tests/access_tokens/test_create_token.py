@@ -57,10 +57,10 @@ def test_it_shows_the_form(alice_client):
         # Each scope is a checkbox, none ticked for the user: access is a choice, as on GitLab.
         box = re.search(rf'<input type="checkbox" name="scopes" value="{scope}"[^>]*>', body)
         assert box and "checked" not in box.group(0)
-    assert "Read-only access to the API: GET, HEAD and OPTIONS requests only." in body
+    assert "Read only: GET, HEAD and OPTIONS anywhere in the API (includes read_user)." in body
     assert "(UTC)" in body
     assert 'aria-describedby="id_expiration_helptext"' in body
-    assert '<p class="help" id="id_expiration_helptext">' in body
+    assert '<p class="help expiry-help" id="id_expiration_helptext">' in body
 
 
 def test_it_gives_every_form_a_fresh_nonce(alice_client):

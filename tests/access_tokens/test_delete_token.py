@@ -21,7 +21,7 @@ def test_it_shows_a_confirmation_page_and_deletes_nothing(alice_client, token_an
     response = alice_client.get(delete_url(token))
     assert response.status_code == 200
     body = text(response)
-    assert "<h1>Delete token Old laptop?</h1>" in body
+    assert "<h1>Delete token “Old laptop”?</h1>" in body
     assert "Any application using it will no longer be able to authenticate." in body
     assert f"kspat_…{raw[-4:]}" in body
     assert 'method="post"' in body and 'name="csrfmiddlewaretoken"' in body
@@ -56,7 +56,7 @@ def test_it_deletes_on_post_and_says_so(alice_client, token_and_raw, api_client)
 
 def test_it_names_an_unnamed_token_in_the_message(alice, alice_client, make_token):
     token, _ = make_token(alice, name="")
-    assert shows(alice_client.get(delete_url(token)), "Delete token Unnamed token?")
+    assert shows(alice_client.get(delete_url(token)), "Delete token “Unnamed token”?")
     alice_client.post(delete_url(token))
     assert shows(alice_client.get(LIST_URL), "Token Unnamed token deleted.")
 

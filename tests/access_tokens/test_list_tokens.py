@@ -26,10 +26,13 @@ def _cells(row: str) -> list[str]:
     return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", c).split())) for c in cells]
 
 
-def _expiring_on(user, day: dt.date, name: str) -> AccessToken:
+def _expiring_on(user, day: dt.date, name: str, *, made_days_ago: int = 90) -> AccessToken:
     token, _ = services.create_access_token(
         user=user, name=name, expires_at=services.end_of_day(day)
     )
+    # Made long ago by default: the warning waits for the last quarter of a token's life.
+    made = timezone.now() - dt.timedelta(days=made_days_ago)
+    AccessToken.objects.filter(pk=token.pk).update(created_at=made)
     return token
 
 
@@ -145,6 +148,20 @@ def test_it_counts_down_the_last_seven_days(alice, alice_client):
     assert rows["in 3"] == f"{label[3]} Expires in 3 days"
     assert rows["in 7"] == f"{label[7]} Expires in 7 days"
     assert rows["in 8"] == label[8]
+
+
+def test_it_does_not_warn_of_a_short_lived_token_at_birth(alice, alice_client):
+    # Made today for 7 days, or for 3: the whole lifetime is ahead, nothing to warn of yet.
+    _expiring_on(alice, today() + dt.timedelta(days=7), "week", made_days_ago=0)
+    _expiring_on(alice, today() + dt.timedelta(days=3), "three", made_days_ago=0)
+    # Made 6 days ago for 7 days: under a quarter of its life is left.
+    _expiring_on(alice, today() + dt.timedelta(days=1), "ending", made_days_ago=6)
+    body = text(alice_client.get(LIST_URL))
+    rows = {_cells(r)[0]: r for r in _rows(alice_client.get(LIST_URL))}
+    assert "badge warn" not in rows["week"]
+    assert "badge warn" not in rows["three"]
+    assert '<span class="badge warn">Expires in 1 day</span>' in rows["ending"]
+    assert body.count("badge warn") == 1
 
 
 def test_it_counts_days_in_the_servers_time_zone(settings, alice, alice_client):

@@ -57,7 +57,9 @@ def test_it_shows_the_new_token_once(alice_client):
         box,
     )
     assert re.search(
-        r'<button type="button" class="button" data-copy="#new-token-value"[^>]*>Copy</button>', box
+        r'<button type="button" class="button copy-button" data-copy="#new-token-value"[^>]*>'
+        r'<span data-copy-label="ready">Copy</span>',
+        box,
     )
     # The box comes before the table, and the new row is highlighted.
     assert body.index("new-token") < body.index('<table class="tokens" id="active-tokens">')

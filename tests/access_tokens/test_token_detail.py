@@ -30,8 +30,8 @@ def test_it_shows_everything_about_the_token(alice, alice_client, make_token):
     assert token.masked in body
     assert "Runs on the build box.<br>Ask Alice." in body
     # Each scope with what it allows.
-    assert shows(response, "Read-only access to the API: GET, HEAD and OPTIONS requests only.")
-    assert shows(response, "Rotate this token itself, and nothing else.")
+    assert shows(response, "Read only: GET, HEAD and OPTIONS anywhere in the API (includes")
+    assert shows(response, "Only rotate itself (POST /api/v1/access-tokens/self/rotate/)")
     assert "Full access to the API" not in body
     assert "in the browser" in body
     assert "In 30 days" in body

@@ -48,9 +48,16 @@ def test_it_creates_a_token_with_the_default_expiry_and_copies_it(alice_page, li
     assert TOKEN_RE.match(raw)
 
     copy = box.get_by_role("button", name="Copy")
+    width_before = field.bounding_box()["width"]
     copy.click()
-    expect(box.get_by_role("button", name="Copied")).to_be_visible()
+    copied = box.get_by_role("button", name="Copied")
+    expect(copied).to_be_visible()
     assert page.evaluate("() => navigator.clipboard.readText()") == raw
+    # The longer label does not squeeze the token field, and the button is ready again later.
+    assert field.bounding_box()["width"] == width_before
+    expect(copied).to_have_count(0)
+    expect(box.get_by_role("button", name="Copy")).to_be_visible()
+    assert field.bounding_box()["width"] == width_before
 
     row = _row(page, "CI deploy")
     expect(row.locator("td").nth(1)).to_have_text(f"kspat_…{raw[-4:]}")
@@ -71,10 +78,14 @@ def test_it_warns_about_a_token_without_expiration(alice_page, alice):
     page = alice_page
     _open_form(page)
     warning = page.get_by_role("note")
+    end_of_day = page.get_by_text("The token works through the end of the chosen day")
     expect(warning).to_be_hidden()
+    expect(end_of_day).to_be_visible()
     page.get_by_label("Expiration").select_option("No expiration")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("Tokens without an expiration date stay valid")
+    # "The end of the chosen day" means nothing without a day.
+    expect(end_of_day).to_be_hidden()
     page.get_by_label("Name").fill("Forever")
     page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()

@@ -24,8 +24,10 @@ def test_it_keeps_the_token_on_cancel_and_deletes_it_on_delete(
 
     trash.click()
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("heading")).to_have_text("Delete token Deploy bot?")
+    expect(dialog.get_by_role("heading")).to_have_text("Delete token “Deploy bot”?")
     expect(dialog).to_contain_text("Any application using it will no longer be able to")
+    # As on the page without JavaScript: which token (last four) and since when.
+    expect(dialog).to_contain_text(f"Token kspat_…{raw[-4:]}, created {token.created_at:%b} ")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()

@@ -29,7 +29,7 @@ def test_it_shows_a_markup_name_as_text_in_the_list_dialog_and_message(alice_pag
 
     page.get_by_role("link", name=f"Delete token {NAME}").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog.get_by_role("heading")).to_have_text(f"Delete token {NAME}?")
+    expect(dialog.get_by_role("heading")).to_have_text(f"Delete token “{NAME}”?")
     _no_injected_markup(page)
 
     dialog.get_by_role("button", name="Delete").click()
@@ -46,7 +46,7 @@ def test_it_shows_a_markup_name_as_text_on_the_confirmation_page(
     token, _ = make_token(alice, name=NAME)
     page.goto(f"/settings/access-tokens/{token.pk}/delete/")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Delete token {NAME}?")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Delete token “{NAME}”?")
     _no_injected_markup(page)
     assert problems.dialogs == []
 

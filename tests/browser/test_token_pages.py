@@ -53,7 +53,7 @@ def test_the_detail_page_tells_everything_about_a_token(alice_page, alice, make_
     expect(page.locator(".lead")).to_contain_text("Active")
     expect(_fact(page, "Description")).to_have_text("Reads dashboards.")
     expect(_fact(page, "Scopes")).to_contain_text(
-        "read_api Read-only access to the API: GET, HEAD and OPTIONS requests only."
+        "read_api Read only: GET, HEAD and OPTIONS anywhere in the API (includes read_user)."
     )
     expect(_fact(page, "Created")).to_contain_text("in the browser")
     expect(_fact(page, "Expires")).to_contain_text(f"In 20 days ({_day(20)}")
@@ -156,9 +156,7 @@ def test_a_read_user_token_may_read_its_owner_and_nothing_else(alice_page, alice
     assert body["code"] == "insufficient_scope"
 
     page.get_by_role("link", name="Profile only", exact=True).click()
-    expect(_fact(page, "Scopes")).to_have_text(
-        "read_user Read your own profile only (/api/v1/me/)."
-    )
+    expect(_fact(page, "Scopes")).to_have_text("read_user Only GET /api/v1/me/: who you are.")
 
 
 def test_inactive_tokens_are_records_on_their_own_pages(alice_page, alice, olivia, make_token):

@@ -54,7 +54,7 @@ def test_it_deletes_a_token_through_the_confirmation_page(
 
     page.get_by_role("link", name="Delete token Old laptop").click()
     expect(page).to_have_url(re.compile(rf"/settings/access-tokens/{token.pk}/delete/$"))
-    expect(page.get_by_role("heading", name="Delete token Old laptop?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Delete token “Old laptop”?")).to_be_visible()
     expect(page.get_by_text(f"kspat_…{raw[-4:]}")).to_be_visible()
 
     page.get_by_role("link", name="Cancel").click()

@@ -163,3 +163,35 @@ def test_the_expiry_email_links_to_the_site(alice, make_token, settings):
     assert "One of your personal access tokens stops working soon:" in body
     assert "Name:     soon" in body
     assert raw not in body
+
+
+LONG = "svc_gitlab_runner_production_backup_" + "x" * 64  # 100 characters, no space
+
+
+def test_a_long_name_is_wrapped_under_its_label(
+    olivia, alice, make_token, django_capture_on_commit_callbacks
+):
+    parent, raw = make_token(alice, name=LONG, expires_at=ahead(days=2))
+    child, _ = make_token(alice, name=LONG, expires_at=ahead(days=1))
+    AccessToken.objects.filter(pk=child.pk).update(created_by_token=parent)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.revoke_access_token(
+            token=parent, actor=olivia, reason="revoked_by_operator", via="admin"
+        )
+    make_token(alice, name=LONG, expires_at=ahead(days=2))
+    run("notify_expiring_tokens", "--within", "7")
+    assert [m.subject for m in mail.outbox] == [
+        "[Keystand] An operator revoked one of your access tokens",
+        "[Keystand] Your access token expires soon",
+    ]
+    for message in mail.outbox:
+        lines = message.body.splitlines()
+        # No line a mail client would break on its own, and the name whole once rejoined.
+        assert [line for line in lines if len(line) > 78] == []
+        at = next(i for i, line in enumerate(lines) if line.startswith("  Name:     "))
+        first, rest = lines[at][12:], lines[at + 1]
+        assert rest.startswith(" " * 12) and not rest[12:].startswith(" ")
+        assert first + rest[12:] == LONG
+        assert lines[at + 2].startswith("  Token:    kspat_…")
+    revoked = mail.outbox[0].body
+    assert f"  {LONG[:74]}\n  {LONG[74:]} (kspat_…{child.last_four})" in revoked
