@@ -33,7 +33,7 @@ from . import scopes, services, users
 from .expiry import end_of_day
 from .models import AccessToken, AccessTokenEvent
 from .token_format import PREFIX, TOKEN_IN_TEXT_RE, TOKEN_LENGTH, extract_token
-from .user_admin import extend_registered_user_admin
+from .user_admin import extend_registered_user_admin, short_time
 
 UNUSED_DAYS = 90
 
@@ -240,9 +240,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
         "user_link",
         "masked_token",
         "scopes",
-        "created_at",
-        "expires_at",
-        "last_used_at",
+        "created_on",
+        "expires_on_day",
+        "last_used_on",
         "status",
     ]
     list_display_links = ["display_name"]
@@ -303,6 +303,18 @@ class AccessTokenAdmin(admin.ModelAdmin):
         if email and email != users.username_field():
             owner.append(f"user__{email}")
         return [*owner, "name", "=last_four"]
+
+    @admin.display(description="created", ordering="created_at")
+    def created_on(self, token: AccessToken) -> str:
+        return short_time(token.created_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires_on_day(self, token: AccessToken) -> str:
+        return short_time(token.expires_at, "never")
+
+    @admin.display(description="last used", ordering="last_used_at")
+    def last_used_on(self, token: AccessToken) -> str:
+        return short_time(token.last_used_at, "never")
 
     # The admin imports this module once every model is loaded, so the user model is known.
     @admin.display(description="owner", ordering=f"user__{users.username_field()}")
@@ -435,12 +447,31 @@ class AccessTokenAdmin(admin.ModelAdmin):
                 return queryset.filter(last_four=term[-4:]), False
         return super().get_search_results(request, queryset, search_term)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The page's own Revoke button posts to "Revoke selected tokens" for this one token, so
+        # it asks on the very same confirmation page (and works without JavaScript).
+        token = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_revoke_token": token is not None
+            and token.revoked_at is None
+            and self.has_revoke_permission(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet):
         tokens = list(queryset.select_related("user"))
         if request.POST.get("post") == "yes":
             count = revoke_tokens(request, tokens)
-            self.message_user(request, f"Revoked {plural(count)}.", messages.SUCCESS)
+            message = f"Revoked {plural(count)}."
+            if count == 1 and len(tokens) == 1:  # from the token's page or the finder: say which
+                [token] = tokens
+                message += (
+                    f" {token.user.get_username()}’s token “{token.display_name}” "
+                    f"({token.masked}) no longer works."
+                )
+            self.message_user(request, message, messages.SUCCESS)
             return None
         return revoke_confirmation(
             self,
@@ -487,7 +518,6 @@ class AccessTokenAdmin(admin.ModelAdmin):
             ctx.update(_inspect(raw))
             if ctx.get("token") is not None:
                 ctx["owner_url"] = users.admin_change_url(ctx["token"].user_id)
-            ctx["raw"] = raw if ctx.get("token") is not None else ""
         return TemplateResponse(request, "admin/access_tokens/find_leaked.html", ctx)
 
     @method_decorator(sensitive_post_parameters("token"))
@@ -495,6 +525,8 @@ class AccessTokenAdmin(admin.ModelAdmin):
     @method_decorator(never_cache)
     @method_decorator(require_POST)
     def revoke_leaked_view(self, request: HttpRequest) -> HttpResponse:
+        # The finder's button no longer posts here: it confirms through revoke_selected, by id,
+        # so the pasted value is not sent back. This stays for a client that posts a value.
         if not self.has_revoke_permission(request):
             raise PermissionDenied
         raw = _extract_token(request.POST.get("token", ""))

@@ -9,6 +9,9 @@ from . import views
 admin.site.site_header = "Keystand administration"
 admin.site.site_title = "Keystand administration"
 admin.site.index_title = "Tokens, accounts and audit trail"
+# The models sidebar costs 300 px on every page; without it the token list, its filters and all
+# eight columns fit a 1,280 px screen. The home page and the breadcrumbs lead everywhere.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", views.home, name="home"),

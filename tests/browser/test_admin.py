@@ -13,6 +13,11 @@ from tests.totp import totp_code
 pytestmark = pytest.mark.browser
 
 
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
 def _admin_sign_in(page, username: str) -> None:
     # The admin signs operators in through the site's sign-in page, then returns to the admin.
     page.goto("/admin/")
@@ -78,10 +83,22 @@ def test_it_revokes_a_pasted_leaked_token(page, olivia, alice, make_token, live_
     verdict = page.locator("#verdict")
     expect(verdict).to_contain_text("A Keystand token of alice, status: active.")
     expect(verdict).to_contain_text(f"kspat_…{raw[-4:]}")
-    page.get_by_role("button", name="Revoke this token").click()
+    revoke = page.get_by_role("button", name="Revoke this token…")
+    # Styled as the dangerous button it is, in the admin's own delete colour.
+    danger = page.evaluate(
+        "() => getComputedStyle(document.body).getPropertyValue('--delete-button-bg').trim()"
+    )
+    assert revoke.evaluate("b => getComputedStyle(b).backgroundColor") == _rgb(danger)
+    revoke.click()
+
+    # It asks first, on the same page as the list's "Revoke selected tokens".
+    expect(page.get_by_role("heading", name="Revoke these tokens?")).to_be_visible()
+    expect(page.locator(".revoke-list")).to_contain_text(f"CI deploy kspat_…{raw[-4:]} — alice")
+    assert alice.access_tokens.active().exists()
+    page.get_by_role("button", name="Yes, revoke 1 token").click()
 
     expect(page.locator(".messagelist")).to_contain_text(
-        f"Revoked alice’s token “CI deploy” (kspat_…{raw[-4:]})."
+        f"Revoked 1 token. alice’s token “CI deploy” (kspat_…{raw[-4:]}) no longer works."
     )
     assert not alice.access_tokens.active().exists()
     assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
@@ -133,3 +150,77 @@ def test_without_javascript_a_pasted_token_search_lands_on_the_bare_list(
     expect(page.locator("#searchbar")).to_have_value("")
     assert raw[6:30] not in page.content()
     assert not any(raw[6:30] in url for url in _history_urls(page))
+
+
+def test_a_tokens_page_revokes_it_after_the_same_confirmation(
+    page, olivia, alice, make_token, live_server
+):
+    token, raw = make_token(alice, name="Deploy bot")
+    _admin_sign_in(page, "olivia")
+    page.goto(f"/admin/access_tokens/accesstoken/{token.pk}/change/")
+    page.get_by_role("button", name="Revoke this token…").click()
+
+    expect(page.get_by_role("heading", name="Revoke these tokens?")).to_be_visible()
+    expect(page.locator(".revoke-list li")).to_have_count(1)
+    # "No, take me back" returns to the token's page with nothing revoked.
+    page.get_by_role("link", name="No, take me back").click()
+    expect(page).to_have_url(re.compile(rf"/{token.pk}/change/$"))
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+    page.get_by_role("button", name="Revoke this token…").click()
+    page.get_by_role("button", name="Yes, revoke 1 token").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Revoked 1 token. alice’s token “Deploy bot” (kspat_…{raw[-4:]}) no longer works."
+    )
+    assert api_get(live_server.url, "/api/v1/me/", raw)[0] == 401
+    event = AccessTokenEvent.objects.get(token_id=token.pk, action="revoked_by_operator")
+    assert (event.actor, event.via) == (olivia, "admin")
+
+
+LONG = "svc_gitlab_runner_production_backup_" + "x" * 64  # 100 characters
+
+
+def test_the_admin_fits_a_phone_and_a_laptop_with_a_long_name(
+    page, olivia, alice, make_token, live_server
+):
+    token, _ = make_token(alice, name=LONG, scopes=["read_api", "read_user", "self_rotate"])
+    make_token(alice, name="svc_gitlab_runner_production_backup")
+    _admin_sign_in(page, "olivia")
+    pages = [
+        "/admin/access_tokens/accesstoken/",
+        f"/admin/access_tokens/accesstoken/{token.pk}/change/",
+        f"/admin/auth/user/{alice.pk}/change/",
+        "/admin/access_tokens/accesstokenevent/",
+    ]
+    for width in [390, 1280, 1440]:
+        page.set_viewport_size({"width": width, "height": 900})
+        for url in pages:
+            page.goto(url)
+            width_now = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width_now <= width, (url, width, width_now)
+        if width >= 1280:
+            # Every column of the token list is on screen, Status included.
+            page.goto(pages[0])
+            status = page.locator("#result_list thead th.column-status")
+            expect(status).to_be_in_viewport(ratio=1)
+            # Three scopes take two lines at most, not one each.
+            cell = (
+                page.locator("#result_list tbody tr").filter(has_text=LONG).locator(".field-scopes")
+            )
+            line = float(cell.evaluate("c => parseFloat(getComputedStyle(c).lineHeight)"))
+            height = cell.evaluate(
+                "c => { const r = document.createRange(); r.selectNodeContents(c);"
+                " return r.getBoundingClientRect().height; }"
+            )
+            assert height < 2.5 * line
+
+
+def test_the_users_page_shows_each_token_once(page, olivia, alice, make_token):
+    make_token(alice, name="Deploy bot")
+    _admin_sign_in(page, "olivia")
+    page.goto(f"/admin/auth/user/{alice.pk}/change/")
+    tokens = page.locator("#access_tokens-group")
+    # Django's inline shows str(token) above each row; with the name column that said it twice.
+    expect(tokens.get_by_text("Deploy bot").locator("visible=true")).to_have_count(1)
+    expect(tokens.get_by_role("link", name="Deploy bot")).to_be_visible()

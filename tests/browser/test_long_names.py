@@ -84,3 +84,16 @@ def test_an_expiry_badge_keeps_the_phone_grid(new_page, alice, make_token, live_
     date = cell.locator("time")
     assert badge.bounding_box()["x"] >= date.bounding_box()["x"]
     assert _page_width(page) <= 390
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_token_page_fits_the_screen(new_page, alice, make_token, live_server, width):
+    token, _ = make_token(alice, name=LONG)
+    page = new_page(viewport={"width": width, "height": 800})
+    sign_in(page, alice, live_server.url)
+    page.goto(f"/settings/access-tokens/{token.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(LONG)
+    assert _page_width(page) <= width
+    page.goto(f"/settings/access-tokens/{token.pk}/rotate/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(LONG)
+    assert _page_width(page) <= width

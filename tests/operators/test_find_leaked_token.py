@@ -7,7 +7,7 @@ from django.test import Client
 from access_tokens.models import AccessToken, AccessTokenEvent
 from access_tokens.token_format import checksum
 
-from .conftest import FIND_URL, REVOKE_LEAKED_URL, ago, logged_text, set_times
+from .conftest import FIND_URL, REVOKE_LEAKED_URL, TOKENS_URL, ago, logged_text, set_times
 
 pytestmark = pytest.mark.django_db
 
@@ -56,11 +56,13 @@ def test_it_finds_a_live_token_and_its_owner(olivia_client, alice, make_token, a
     assert "alice</a> &lt;alice@example.org&gt;" in r.text
     assert "CI deploy" in r.text
     assert f"kspat_…{raw[-4:]}" in r.text
-    assert 'value="Revoke this token"' in r.text
+    assert ">Revoke this token…</button>" in r.text
     assert "no-store" in r["Cache-Control"]
-    # The only place the value goes back is the hidden field of the revoke form.
-    assert r.text.count(raw) == 1
-    assert f'<input type="hidden" name="token" value="{raw}">' in r.text
+    # The revoke button names the token by its id, for the list's confirmation page: the
+    # pasted value does not go back to the browser at all.
+    assert raw not in r.text
+    assert '<input type="hidden" name="action" value="revoke_selected">' in r.text
+    assert f'<input type="hidden" name="_selected_action" value="{token.pk}">' in r.text
     assert raw not in logged_text(all_logs)
     assert not AccessTokenEvent.objects.exclude(action="created").exists()
 
@@ -84,7 +86,7 @@ def test_it_says_when_a_token_has_expired(olivia_client, alice, make_token):
     r = olivia_client.post(FIND_URL, {"token": raw})
     assert "A Keystand token of alice, status: expired." in r.text
     assert "It no longer authenticates" in r.text
-    assert 'value="Revoke this token"' in r.text
+    assert ">Revoke this token…</button>" in r.text
 
 
 def test_it_says_when_the_owner_is_inactive(olivia_client, alice, make_token):
@@ -206,3 +208,25 @@ def test_a_crash_report_hides_the_pasted_value(olivia, alice, make_token):
     assert list(request.sensitive_post_parameters) == ["token"]
     cleaned = SafeExceptionReporterFilter().get_post_parameters(request)
     assert cleaned["token"] == "********************"
+
+
+def test_its_revoke_button_asks_on_the_lists_confirmation_page(
+    olivia_client, alice, make_token, django_capture_on_commit_callbacks
+):
+    token, raw = make_token(alice, name="CI deploy")
+    olivia_client.post(FIND_URL, {"token": raw})
+    # What the button sends: the bulk action for this one token, not yet confirmed.
+    form = {"action": "revoke_selected", "_selected_action": [str(token.pk)]}
+    r = olivia_client.post(TOKENS_URL, form)
+    assert r.status_code == 200
+    assert "<h1>Revoke these tokens?</h1>" in r.text
+    assert raw not in r.text
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        r = olivia_client.post(TOKENS_URL, {**form, "post": "yes"}, follow=True)
+    assert (
+        f"Revoked 1 token. alice’s token “CI deploy” (kspat_…{raw[-4:]}) no longer works." in r.text
+    )
+    assert AccessTokenEvent.objects.filter(action="revoked_by_operator").count() == 1
+    assert len(mail.outbox) == 1
