@@ -21,7 +21,7 @@ wrapper), which always sees the usual path:
 - on PostgreSQL, through a server-binding psycopg cursor as a prepared statement. Django's
   cursors bind on the client and send the whole SQL text to be parsed and planned again on every
   request; prepared, the server plans it once per connection and each request sends only the
-  digest. The server's CPU per request fell from about 370 to 140 µs (docs/performance.md).
+  digest (`make bench` counts the round trips and the statements parsed at the driver).
   `DATABASE_PREPARED_STATEMENTS=false` turns it off (for a pooler that cannot keep prepared
   statements, such as PgBouncer before 1.21 in transaction mode); the lookup then binds on
   the server without preparing, still in one round trip.
@@ -69,25 +69,29 @@ def plan(db: str) -> tuple:
         from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
         fast_sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
-    elif vendor == "postgresql" and _psycopg3(db):
-        fast_sql = sql  # psycopg's server-binding cursor takes %s placeholders itself
+    elif vendor == "postgresql":
+        from django.db.backends.postgresql import psycopg_any  # only where psycopg is installed
+
+        if psycopg_any.is_psycopg3:
+            fast_sql = sql  # psycopg's server-binding cursor takes %s placeholders itself
     return sql, params, at, compiler, converters, start, end, names, populators, fast_sql
 
 
-def _psycopg3(db: str) -> bool:
-    from django.db.backends.postgresql import psycopg_any
-
-    return psycopg_any.is_psycopg3
-
-
-def _driver_cursor(connection):
-    """The driver's own cursor: SQLite's, or on PostgreSQL a server-binding psycopg cursor
-    (Django's connection hands out client-binding ones, which can never be prepared)."""
+def _driver_fetchone(connection, sql: str, params: list) -> tuple | None:
+    """Run `sql` on the driver's own cursor: SQLite's, or on PostgreSQL a server-binding
+    psycopg cursor (Django's connection hands out client-binding ones, which are never
+    prepared), prepared on first use when the connection allows it (prepare_threshold is not
+    None: settings.DATABASE_PREPARED_STATEMENTS)."""
     if connection.vendor == "postgresql":
         import psycopg
 
-        return psycopg.Cursor(connection.connection)
-    return connection.connection.cursor()
+        with psycopg.Cursor(connection.connection) as cursor:
+            return cursor.execute(sql, params, prepare=True).fetchone()
+    cursor = connection.connection.cursor()
+    try:
+        return cursor.execute(sql, params).fetchone()
+    finally:
+        cursor.close()
 
 
 def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> tuple | None:
@@ -99,17 +103,7 @@ def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> tuple | Non
         connection.validate_thread_sharing()
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
-            cursor = _driver_cursor(connection)
-            try:
-                if connection.vendor == "postgresql":
-                    # Prepared on first use when the connection allows it (prepare_threshold
-                    # is not None: settings.DATABASE_PREPARED_STATEMENTS).
-                    cursor.execute(fast_sql, params, prepare=True)
-                else:
-                    cursor.execute(fast_sql, params)
-                return cursor.fetchone()
-            finally:
-                cursor.close()
+            return _driver_fetchone(connection, fast_sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
