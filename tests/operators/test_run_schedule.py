@@ -57,9 +57,11 @@ def test_it_keeps_the_wall_clock_time_across_daylight_saving(settings):
     assert next_run(skipped, run) > run + dt.timedelta(hours=20)
 
 
-@pytest.fixture
-def schedule_env(tmp_path) -> dict[str, str]:
-    """A production-like environment on a migrated SQLite file of the test's own."""
+@pytest.fixture(scope="module")
+def schedule_env(tmp_path_factory) -> dict[str, str]:
+    """A production-like environment on a migrated SQLite file of the module's own (migrate
+    takes seconds; the jobs only read it, and --list does not open it)."""
+    tmp_path = tmp_path_factory.mktemp("schedule")
     env = {
         "PATH": os.environ["PATH"],
         "KEYSTAND_ENV_FILE": "",
@@ -84,20 +86,40 @@ def schedule_env(tmp_path) -> dict[str, str]:
     return env
 
 
+def _start_scheduler(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, dt.datetime]:
+    """Start run_schedule with both jobs due a few seconds from now; return it and when.
+
+    The time must still lie ahead once Django has started, or both jobs wait for tomorrow. A
+    few seconds suffice on a quiet machine; when the scheduler's first lines show that it
+    started too late, it is stopped and started again with more time to spare.
+    """
+    for margin in (4, 8, 15, 30):
+        soon = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(seconds=margin)
+        with log.open("w") as out:
+            scheduler = subprocess.Popen(
+                [sys.executable, "manage.py", "run_schedule"]
+                + ["--notify-at", f"{soon:%H:%M:%S}"]
+                + ["--purge-at", f"{soon:%a} {soon:%H:%M:%S}"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Scheduled ") < 2:
+            assert scheduler.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        if log.read_text().count(f"next run {soon.isoformat()}") == 2:
+            return scheduler, soon
+        scheduler.kill()
+        scheduler.wait()
+    pytest.fail(f"run_schedule never started in time:\n{log.read_text()}")
+
+
 def test_it_runs_both_commands_when_due_and_stops_on_sigterm(tmp_path, schedule_env):
-    # Far enough ahead for Django to start on a busy machine (the first lines say if not).
-    soon = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(seconds=15)
     log = tmp_path / "schedule.log"
-    with log.open("w") as out:
-        scheduler = subprocess.Popen(
-            [sys.executable, "manage.py", "run_schedule"]
-            + ["--notify-at", f"{soon:%H:%M:%S}"]
-            + ["--purge-at", f"{soon:%a} {soon:%H:%M:%S}"],
-            cwd=ROOT,
-            env=schedule_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    scheduler, soon = _start_scheduler(schedule_env, log)
     try:
         deadline = time.monotonic() + 75
         while log.read_text().count("Finished ") < 2:
