@@ -269,7 +269,7 @@ def stop_redis(run) -> tuple[list[Check], dict]:
 
     delay = run.seconds / 3
     # Long enough after Redis returns to see sign-in recover and keep working.
-    total = delay + run.redis_outage + max(12.0, run.seconds / 3)
+    total = delay + run.redis_outage + max(run.after_redis, run.seconds / 3)
 
     def outage() -> None:
         time.sleep(delay)

@@ -95,18 +95,26 @@ class Redis:
             self.process.wait(timeout=10)
         self.process = None
 
+    def _client(self):
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # One try: redis-py's default retries with backoff made "is it down?" take about 3 s,
+        # which stretched the outage past the time the run meant (the replicas' own cache
+        # clients keep their settings).
+        return redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+
     def is_up(self) -> bool:
         import redis
 
         try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+            return bool(self._client().ping())
         except redis.RedisError:
             return False
 
     def dbsize(self) -> int:
-        import redis
-
-        return redis.Redis(port=self.port, socket_connect_timeout=0.5).dbsize()
+        return self._client().dbsize()
 
 
 @dataclass
@@ -162,6 +170,11 @@ class Replica:
         except OSError:
             return False
         return False
+
+    def terminate(self) -> None:
+        """Ask for a graceful stop without waiting for it (stop() waits)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
