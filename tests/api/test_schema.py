@@ -4,6 +4,7 @@ import pytest
 import yaml
 from django.urls import URLPattern, get_resolver
 from openapi_spec_validator import validate
+from rest_framework.test import APIClient
 
 from .openapi import assert_answer_matches
 
@@ -19,9 +20,12 @@ ENDPOINTS = {
 }
 
 
-@pytest.fixture
-def spec(api_client):
-    r = api_client.get("/api/schema/?format=json")
+@pytest.fixture(scope="module")
+def spec(django_db_setup, django_db_blocker):
+    """Return the served document, fetched once for the module: it is the same for every
+    test, and generating it takes a good tenth of a second (66 tests read it)."""
+    with django_db_blocker.unblock():
+        r = APIClient().get("/api/schema/?format=json")
     assert r.status_code == 200
     assert r["Content-Type"] == "application/vnd.oai.openapi+json"
     return r.json()
