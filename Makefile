@@ -35,9 +35,13 @@ run: $(STAMP) .env
 	@echo ""
 	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# pytest-xdist workers for `make test`: each has its own test database and its own Chromium;
-# worksteal hands a waiting worker part of a busy one's queue (tests differ a lot in length).
-TEST_WORKERS ?= auto
+# pytest-xdist workers for `make test`: each has its own test database and its own Chromium.
+# One more than the CPU cores: many tests wait on processes they start (gunicorn, Redis, a
+# cluster, Chromium), so a worker per core leaves the cores idle a third of the time; more than
+# that only makes the workers queue for CPU (measured on a 2-core machine, see README). Whole
+# files go to a worker, longest first (tests/conftest.py orders them), so module-scoped
+# servers start once and no long file is left running alone at the end.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 test: $(STAMP)
 	@echo "==> ruff check"
@@ -45,7 +49,7 @@ test: $(STAMP)
 	@echo "==> ruff format --check"
 	@$(BIN)/ruff format --check .
 	@echo "==> pytest on $${DATABASE_URL:-SQLite}, $(TEST_WORKERS) workers (a few minutes)"
-	@$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 format: $(STAMP)
 	@$(BIN)/ruff check --fix .
