@@ -37,8 +37,8 @@ run: $(STAMP) .env
 
 # pytest-xdist workers for `make test`: each has its own test database and its own Chromium.
 # One more than the CPU cores: many tests wait on processes they start (gunicorn, Redis, a
-# cluster, Chromium), so a worker per core leaves the cores idle a third of the time; more than
-# that only makes the workers queue for CPU (measured on a 2-core machine, see README). Whole
+# cluster, Chromium), so a worker per core left the cores idle a third of the time. On a
+# 2-core machine: 2 workers 226 s, 3 workers 203-218 s; with 3 the CPU is saturated. Whole
 # files go to a worker, longest first (tests/conftest.py orders them), so module-scoped
 # servers start once and no long file is left running alone at the end.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
