@@ -2,8 +2,10 @@
 The app's settings: one object, every value with a default.
 
 A host project may set any of them in its Django settings as `ACCESS_TOKEN_<NAME>`; it need set
-none. Values are read on every use rather than copied at import, so `override_settings` (and a
-settings module that computes them at startup) always win. `checks.py` refuses bad values.
+none. A value is read from Django's settings on first use, not copied at import, so a settings
+module that computes it at startup wins; it is then kept (every API request reads several, and
+each read went through Django's settings proxy), and forgotten when Django announces a change
+(`override_settings`, pytest-django's `settings`). `checks.py` refuses bad values.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     # How many active tokens one user may hold.
@@ -56,11 +59,31 @@ class TokenSettings:
     """Attribute access to the app's settings: `token_settings.MAX_PER_USER`."""
 
     def __getattr__(self, name: str) -> Any:
+        # Only called for a name not yet in the instance's __dict__: the first read.
         if name in DEFAULTS:
-            return getattr(settings, f"ACCESS_TOKEN_{name}", DEFAULTS[name])
-        if name in UNPREFIXED:
-            return getattr(settings, name, UNPREFIXED[name])
-        raise AttributeError(f"No access-token setting named {name!r}.")
+            value = getattr(settings, f"ACCESS_TOKEN_{name}", DEFAULTS[name])
+        elif name in UNPREFIXED:
+            value = getattr(settings, name, UNPREFIXED[name])
+        else:
+            raise AttributeError(f"No access-token setting named {name!r}.")
+        self.__dict__[name] = value
+        return value
+
+    def forget(self, name: str | None = None) -> None:
+        """Drop the kept value of one setting (its bare name), or of all of them."""
+        if name is None:
+            self.__dict__.clear()
+        else:
+            self.__dict__.pop(name, None)
 
 
 token_settings = TokenSettings()
+
+
+def _forget_changed_setting(*, setting: str, **kwargs) -> None:
+    name = setting.removeprefix("ACCESS_TOKEN_")
+    if (name != setting and name in DEFAULTS) or setting in UNPREFIXED:
+        token_settings.forget(name)
+
+
+setting_changed.connect(_forget_changed_setting)

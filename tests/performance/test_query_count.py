@@ -103,3 +103,24 @@ def test_it_refuses_an_unknown_token_with_one_query(api_client, django_assert_nu
         r = api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert r.status_code == 401
     assert r.json() == {"detail": "Invalid token.", "code": "unknown_token"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/me/", "/api/v1/access-tokens/", "/api/v1/access-tokens/revoke/"]
+)
+def test_it_routes_an_api_request_without_a_caught_exception(monkeypatch, path):
+    # Every include() tried before the one that holds a path raises Resolver404, which the
+    # root catches: config/urls.py lists the API first so an API request raises none.
+    from django.urls import Resolver404, get_resolver
+
+    raised = []
+    original = Resolver404.__init__
+
+    def counting(self, *args, **kwargs):
+        raised.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Resolver404, "__init__", counting)
+    match = get_resolver().resolve(path)
+    assert match.url_name.startswith("api-")
+    assert raised == []
