@@ -5,13 +5,19 @@ The token list's search, sort, filters and pages, for the API (and any list that
 same rules; `ListQuerySerializer` reads and checks the API's query parameters (an unknown
 ordering or a page size of 1,000 is a 400, not silently something else); `TokenPagination`
 answers `{"count", "next", "previous", "results"}` with an RFC 8288 Link header.
+
+The call nearly every client makes, the first page with no parameters, is a planned query
+(`first_page`, lookup.py's Plan) rather than an ORM one built and compiled on every request;
+`orm_first_page` is its plain twin, compared field by field in tests/access_tokens/
+test_lookup.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -20,6 +26,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from .expiry import end_of_day_in
+from .lookup import Plan, PlannedQuery
+from .models import AccessToken, retention_cutoff
 
 STATES = ("all", "active", "inactive")
 PAGE_SIZE = 25
@@ -90,6 +98,57 @@ def search_sort_filter(
     return tokens.order_by(*_order_by(ordering))
 
 
+def default_list(user, now: dt.datetime) -> QuerySet:
+    """Return every token the list shows `user` with no parameters, in its default order."""
+    return search_sort_filter(user.access_tokens.retained(now), now=now)
+
+
+def orm_first_page(user, now: dt.datetime) -> list[AccessToken]:
+    """The default first page with the plain ORM: what `first_page` must give."""
+    return list(default_list(user, now)[:PAGE_SIZE])
+
+
+_OWNER = AccessToken._meta.get_field("user")
+_CUTOFF = AccessToken._meta.get_field("revoked_at")  # expires_at is compared with it too
+
+
+def _first_page_values(db: str, owner_pk, now: dt.datetime) -> dict:
+    """The query's variable parameters, as the compiler emits them on database `db`."""
+    connection = connections[db]
+    return {
+        "owner": _OWNER.get_db_prep_value(owner_pk, connection),
+        "cutoff": _CUTOFF.get_db_prep_value(retention_cutoff(now), connection),
+    }
+
+
+def plan_first_page(db: str, owner_pk, now: dt.datetime) -> Plan:
+    """Plan the default first page on database `db` (the owner and the moment are any)."""
+    tokens = AccessToken.objects.using(db).filter(user_id=owner_pk).retained(now)
+    queryset = search_sort_filter(tokens, now=now)[:PAGE_SIZE]
+    return Plan(queryset, db, _first_page_values(db, owner_pk, now))
+
+
+class FirstPage(PlannedQuery):
+    """`first_page(user, now)`: the tokens on the list's first page with no parameters (what
+    `orm_first_page` gives), in one planned query."""
+
+    def __init__(self, planner=plan_first_page) -> None:
+        super().__init__(planner, "the token list's first page")
+
+    def __call__(self, user, now: dt.datetime) -> list[AccessToken]:
+        db = router.db_for_read(AccessToken, instance=user)
+        planned = self.plan_for(db, user.pk, now)
+        if planned is None:
+            return orm_first_page(user, now)
+        tokens = planned.run(_first_page_values(db, user.pk, now))
+        for token in tokens:
+            _OWNER.set_cached_value(token, user)  # as the related manager does
+        return tokens
+
+
+first_page = FirstPage()
+
+
 class ListQuerySerializer(serializers.Serializer):
     """The list's query parameters; the schema documents them from here."""
 
@@ -157,6 +216,18 @@ class FirstPageCountsItself(Paginator):
         return self._get_page(rows, 1, self)  # a full page: `count` runs COUNT when asked
 
 
+class _Counted:
+    """What a paginator counts when it holds only a page: `count()` asks `counter`. (A
+    method, not the callable itself: Paginator calls only a `count` that takes no arguments
+    but self, and takes len() of anything else.)"""
+
+    def __init__(self, counter) -> None:
+        self.counter = counter
+
+    def count(self) -> int:
+        return self.counter()
+
+
 class TokenPagination(PageNumberPagination):
     """Pages of 25 (`?page=`, `?page_size=` up to 100): the body is `{"count", "next",
     "previous", "results"}` and an RFC 8288 Link header has first, prev, next and last."""
@@ -165,6 +236,15 @@ class TokenPagination(PageNumberPagination):
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def first(self, rows: list, counter, request) -> None:
+        """Take `rows`, already fetched, as page 1 of PAGE_SIZE, as paginate_queryset would;
+        `counter()` counts the whole list, asked only when the page is full."""
+        paginator = self.django_paginator_class(_Counted(counter), PAGE_SIZE)
+        if len(rows) < PAGE_SIZE:
+            paginator.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
+        self.request = request
+        self.page = Page(rows, 1, paginator)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
@@ -177,15 +257,29 @@ class TokenPagination(PageNumberPagination):
         response["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
         return response
 
+    def _link(self, number: int) -> str:
+        """Return this request's URL for page `number` (without ?page= for the first)."""
+        url = self.__dict__.get("_url")
+        if url is None:
+            url = self._url = self.request.build_absolute_uri()  # once, not once per link
+        if "?" not in url:
+            # DRF's helpers would take the URL apart and put it back unchanged.
+            return url if number == 1 else f"{url}?{self.page_query_param}={number}"
+        if number == 1:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, number)
+
     def get_first_link(self) -> str:
-        return remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return self._link(1)
 
     def get_last_link(self) -> str:
-        last = self.page.paginator.num_pages
-        url = self.request.build_absolute_uri()
-        if last == 1:
-            return remove_query_param(url, self.page_query_param)
-        return replace_query_param(url, self.page_query_param, last)
+        return self._link(self.page.paginator.num_pages)
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.page.next_page_number()) if self.page.has_next() else None
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.page.previous_page_number()) if self.page.has_previous() else None
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)

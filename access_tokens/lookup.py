@@ -1,16 +1,21 @@
 """
-The query behind every token check: the token with a given digest, its owner joined.
+Planned queries: the token with a given digest, its owner joined (every token check), and the
+API's default first page of a user's tokens (listing.py).
 
-Django rebuilds a queryset's SQL on every execution, and for this one query, run on every API
-request, that was most of its cost (docs/performance.md, "Profiling"). So the query is planned
-once per thread and database, with Django's own pieces: the compiled SQL, the column
-converters, and ModelIterable's recipe for turning a row into a token and its user
-(`get_related_populators`). Those pieces are Django internals, so:
+Django rebuilds a queryset's SQL on every execution, and for the lookup, run on every API
+request, that was most of its cost (docs/performance.md, "Profiling"). So these queries are
+planned once per thread and database, with Django's own pieces: the compiled SQL, the column
+converters, and ModelIterable's recipe for turning a row into a model instance and its joined
+relations (`get_related_populators`); each request only puts its own values (the digest; the
+owner and the retention cutoff) in place of those the plan was compiled with. Those pieces are
+Django internals, so:
 
-- `orm_lookup` is the plain ORM query, the reference; tests/access_tokens/test_lookup.py
-  compares the two field by field on SQLite and PostgreSQL;
-- if a future Django changes the internals so that the plan cannot be built, the lookup logs
-  one warning and falls back to `orm_lookup` instead of failing every request.
+- each planned query has its plain ORM twin, the reference (`orm_lookup` here,
+  `listing.orm_first_page`); tests/access_tokens/test_lookup.py compares the two field by field
+  on SQLite and PostgreSQL;
+- if a future Django changes the internals so that a plan cannot be built (or a query's
+  parameters cannot be told apart), that query logs one warning and uses its ORM twin from then
+  on instead of failing every request.
 
 The statement then goes straight to the driver's cursor, inside Django's own error wrapping,
 unless something is watching the queries (a test's query count, DEBUG's query log, an execute
@@ -20,81 +25,242 @@ wrapper), which always sees the usual path:
   a regular expression on every execution, which was a fifth of the lookup's time;
 - on PostgreSQL, through a server-binding psycopg cursor as a prepared statement. Django's
   cursors bind on the client and send the whole SQL text to be parsed and planned again on every
-  request; prepared, the server plans it once per connection and each request sends only the
-  digest (`make bench` counts the round trips and the statements parsed at the driver).
+  request; prepared, the server plans it once per connection and each request sends only its
+  values (`make bench` counts the round trips and the statements parsed at the driver).
   `DATABASE_PREPARED_STATEMENTS=false` turns it off (for a pooler that cannot keep prepared
-  statements, such as PgBouncer before 1.21 in transaction mode); the lookup then binds on
+  statements, such as PgBouncer before 1.21 in transaction mode); the queries then bind on
   the server without preparing, still in one round trip.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connections, router
+from django.db.models import Model, QuerySet, signals
+from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
 
 from .models import AccessToken
 
 logger = logging.getLogger(__name__)
 
-_PLACEHOLDER = "digest placeholder"
+_DIGEST_PLACEHOLDER = "digest placeholder"
 
 
-def orm_lookup(digest: str, using: str | None = None) -> AccessToken | None:
-    """Return the token with this digest, its owner joined, with the plain ORM."""
-    db = using or router.db_for_read(AccessToken)
-    return AccessToken.objects.using(db).select_related("user").filter(digest=digest).first()
+class Plan:
+    """A compiled query: its SQL (Django's, and the driver's own where it differs), its
+    parameters with the positions of each variable one, and the row-to-instance recipe."""
+
+    def __init__(self, queryset: QuerySet, db: str, slots: dict[str, Any]) -> None:
+        """Compile `queryset`, built with `slots`' values as its variable parameters ({name:
+        value as the compiler emits it}). Raise ValueError unless each slot's value is found
+        among the parameters and no parameter could be two slots'."""
+        compiler = queryset.query.get_compiler(db)
+        sql, params = compiler.as_sql()
+        self.sql, self.params = sql, list(params)
+        self.slots: dict[str, list[int]] = {name: [] for name in slots}
+        for at, param in enumerate(self.params):
+            owners = [
+                name
+                for name, value in slots.items()
+                if type(param) is type(value) and param == value
+            ]
+            if len(owners) > 1:
+                raise ValueError(f"Slots {owners} have the same value; the plan is ambiguous.")
+            if owners:
+                self.slots[owners[0]].append(at)
+        missing = [name for name, found in self.slots.items() if not found]
+        if missing:
+            raise ValueError(f"Not all slots are among the query's parameters: {missing}.")
+        connection = connections[db]
+        select, klass_info = compiler.select, compiler.klass_info
+        converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+        self.converters = [
+            (at, _converter(convs, expression, connection))
+            for at, (convs, expression) in converters.items()
+        ]
+        self.start = klass_info["select_fields"][0]
+        self.end = klass_info["select_fields"][-1] + 1
+        names = [s[0].target.attname for s in select[self.start : self.end]]
+        self.build = _builder(klass_info["model"], names, db)
+        self.populators = [
+            _populator(populator) for populator in get_related_populators(klass_info, select, db)
+        ]
+        self.db = db
+        self.fast_sql = _driver_sql(connection.vendor, sql)
+        self.generation = _generation
+
+    def run(self, values: dict[str, Any]) -> list:
+        """Return the instances the query finds with these slot values."""
+        params = self.params.copy()
+        for name, positions in self.slots.items():
+            for at in positions:
+                params[at] = values[name]
+        rows = _fetch(self.db, self.sql, self.fast_sql, params)
+        build, start, end, converters = self.build, self.start, self.end, self.converters
+        found = []
+        for row in rows:
+            if converters:
+                row = list(row)
+                for at, convert in converters:
+                    row[at] = convert(row[at])
+            instance = build(row[start:end])
+            for populate in self.populators:
+                populate(row, instance)
+            found.append(instance)
+        return found
 
 
-def plan(db: str) -> tuple:
-    """Compile the lookup for database `db`: SQL, parameters, and the row-to-token recipe."""
-    queryset = AccessToken.objects.using(db).select_related("user")
-    queryset = queryset.filter(digest=_PLACEHOLDER).order_by()[:1]
-    compiler = queryset.query.get_compiler(db)
-    sql, params = compiler.as_sql()
-    params = list(params)
-    select, klass_info = compiler.select, compiler.klass_info
-    converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    names = [s[0].target.attname for s in select[start:end]]
-    populators = get_related_populators(klass_info, select, db)
-    at = params.index(_PLACEHOLDER)
-    fast_sql = None
-    vendor = connections[db].vendor
+# Bumped whenever a setting that a plan's converters depend on changes (override_settings);
+# a plan from an older generation is built again.
+_generation = 0
+_PLAN_SETTINGS = {"USE_TZ", "TIME_ZONE", "DATABASES"}
+
+
+def _new_generation(*, setting: str, **kwargs) -> None:
+    global _generation
+    if setting in _PLAN_SETTINGS:
+        _generation += 1
+
+
+setting_changed.connect(_new_generation)
+
+
+def _converter(convs: list, expression, connection) -> Callable[[Any], Any]:
+    """Return fn(value) -> what Django's converters for this column make of it.
+
+    SQLite's datetimes are the one exception to calling Django's own: its driver already
+    hands back a naive datetime (Django registers the converter), and Django's converter then
+    reads settings.USE_TZ and the connection's zone for each value just to attach the zone;
+    here both are read once, when the plan is built (and again after either changes)."""
+    ops = connection.ops
+    if (
+        connection.vendor == "sqlite"
+        and convs == [ops.convert_datetimefield_value]
+        and settings.USE_TZ
+    ):
+        zone, convert = connection.timezone, ops.convert_datetimefield_value
+
+        def aware(value):
+            if type(value) is dt.datetime and value.tzinfo is None:
+                return value.replace(tzinfo=zone)
+            return convert(value, expression, connection)
+
+        return aware
+    if len(convs) == 1:
+        (only,) = convs
+        return lambda value: only(value, expression, connection)
+
+    def chain(value):
+        for convert in convs:
+            value = convert(value, expression, connection)
+        return value
+
+    return chain
+
+
+def _builder(model: type[Model], names: list[str], db: str) -> Callable[[Any], Model]:
+    """Return fn(values) -> the instance model.from_db(db, names, values) gives.
+
+    For a model that builds its instances the standard way (Django's from_db and __init__,
+    every concrete field fetched) the instance's fields are filled in directly: what
+    Model.__init__ would do for them one setattr at a time, with no signal sent. Anything
+    else, or once any pre_init/post_init receiver is connected, goes through from_db."""
+
+    def standard(values):
+        return model.from_db(db, names, values)
+
+    if (
+        model.from_db.__func__ is not Model.from_db.__func__
+        or model.__init__ is not Model.__init__
+        or model.__setattr__ is not Model.__setattr__
+        or names != [f.attname for f in model._meta.concrete_fields]
+    ):
+        return standard
+    new, pre_init, post_init = model.__new__, signals.pre_init, signals.post_init
+
+    def direct(values):
+        if pre_init.receivers or post_init.receivers:
+            return standard(values)
+        instance = new(model)
+        fields = instance.__dict__
+        fields.update(zip(names, values, strict=True))
+        state = fields["_state"] = ModelState()
+        state.adding = False
+        state.db = db
+        return instance
+
+    return direct
+
+
+def _populator(populator) -> Callable[[Any, Model], None]:
+    """Return fn(row, instance) that does what `populator.populate` (a RelatedPopulator of
+    select_related) does, building the related instance as `_builder` does."""
+    if populator.reorder_for_init or populator.related_populators:
+        return populator.populate
+    start, end, pk_at = populator.cols_start, populator.cols_end, populator.pk_idx
+    build = _builder(populator.model_cls, populator.init_list, populator.db)
+    local_setter, remote_setter = populator.local_setter, populator.remote_setter
+
+    def populate(row, instance):
+        values = row[start:end]
+        related = None if values[pk_at] is None else build(values)
+        local_setter(instance, related)
+        if related is not None:
+            remote_setter(related, instance)
+
+    return populate
+
+
+def _driver_sql(vendor: str, sql: str) -> str | None:
+    """Return `sql` in the driver's own placeholder style, or None where the plan goes
+    through Django's cursor."""
     if vendor == "sqlite":
         from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
-        fast_sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
-    elif vendor == "postgresql":
+        return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+    if vendor == "postgresql":
         from django.db.backends.postgresql import psycopg_any  # only where psycopg is installed
 
         if psycopg_any.is_psycopg3:
-            fast_sql = sql  # psycopg's server-binding cursor takes %s placeholders itself
-    return sql, params, at, compiler, converters, start, end, names, populators, fast_sql
+            return sql  # psycopg's server-binding cursor takes %s placeholders itself
+    return None
 
 
-def _driver_fetchone(connection, sql: str, params: list) -> tuple | None:
-    """Run `sql` on the driver's own cursor: SQLite's, or on PostgreSQL a server-binding
-    psycopg cursor (Django's connection hands out client-binding ones, which are never
-    prepared), prepared on first use when the connection allows it (prepare_threshold is not
-    None: settings.DATABASE_PREPARED_STATEMENTS)."""
+def _driver_fetch(connection, sql: str, params: list) -> list:
+    """Run `sql` on the driver's own cursor, kept for the connection's life: SQLite's, or on
+    PostgreSQL a server-binding psycopg cursor (Django's connection hands out client-binding
+    ones, which are never prepared), prepared on first use when the connection allows it
+    (prepare_threshold is not None: settings.DATABASE_PREPARED_STATEMENTS). Every row is
+    fetched, so no statement is left open (on SQLite an open one would hold its read lock)."""
+    raw = connection.connection
+    kept = connection.__dict__.get("_planned_query_cursor")
+    if kept is None or kept[0] is not raw:
+        # A cursor is tied to its connection: a new one after Django reconnects. Making one
+        # per query cost ~20 µs a request on PostgreSQL (psycopg copies its adapters).
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            cursor = psycopg.Cursor(raw)
+        else:
+            cursor = raw.cursor()
+        kept = connection.__dict__["_planned_query_cursor"] = (raw, cursor)
+    cursor = kept[1]
     if connection.vendor == "postgresql":
-        import psycopg
-
-        with psycopg.Cursor(connection.connection) as cursor:
-            return cursor.execute(sql, params, prepare=True).fetchone()
-    cursor = connection.connection.cursor()
-    try:
-        return cursor.execute(sql, params).fetchone()
-    finally:
-        cursor.close()
+        cursor.execute(sql, params, prepare=True)
+    else:
+        cursor.execute(sql, params)
+    return cursor.fetchall()
 
 
-def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> tuple | None:
+def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> list:
     connection = connections[db]
     if fast_sql is not None and not connection.queries_logged and not connection.execute_wrappers:
         # What Django's cursor does around a query, minus its per-execution SQL handling.
@@ -103,53 +269,71 @@ def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> tuple | Non
         connection.validate_thread_sharing()
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
-            return _driver_fetchone(connection, fast_sql, params)
+            return _driver_fetch(connection, fast_sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        return cursor.fetchall()
 
 
-class DigestLookup(threading.local):
+class PlannedQuery(threading.local):
+    """A query planned once per thread and database by `planner(db)` (a Plan), with its
+    ORM twin for when planning fails; `what` names it in the one warning that then says so."""
+
+    def __init__(self, planner: Callable[..., Plan], what: str) -> None:
+        self.planner = planner
+        self.what = what
+        self.plans: dict[str, Plan | None] = {}
+
+    def plan_for(self, db: str, *args) -> Plan | None:
+        """Return the plan for `db` (built by planner(db, *args) the first time), or None,
+        after one warning, if it cannot be built."""
+        planned = self.plans.get(db, False)
+        if planned is not False and (planned is None or planned.generation == _generation):
+            return planned
+        try:
+            planned = self.planner(db, *args)
+        except Exception:
+            logger.warning(
+                "Could not plan %s on this Django version; using the plain ORM query instead "
+                "(slower, same answers).",
+                self.what,
+                exc_info=True,
+            )
+            planned = None
+        self.plans[db] = planned
+        return planned
+
+
+def orm_lookup(digest: str, using: str | None = None) -> AccessToken | None:
+    """Return the token with this digest, its owner joined, with the plain ORM."""
+    db = using or router.db_for_read(AccessToken)
+    return AccessToken.objects.using(db).select_related("user").filter(digest=digest).first()
+
+
+def plan(db: str) -> Plan:
+    """Plan the lookup by digest for database `db`."""
+    queryset = AccessToken.objects.using(db).select_related("user")
+    queryset = queryset.filter(digest=_DIGEST_PLACEHOLDER).order_by()[:1]
+    return Plan(queryset, db, {"digest": _DIGEST_PLACEHOLDER})
+
+
+class DigestLookup(PlannedQuery):
     """`lookup(digest)`: the token with this digest, its owner joined, or None.
 
     `planner` builds the plan for a database (`plan` above); when it fails the lookup uses
     `orm_lookup` from then on, after one warning.
     """
 
-    def __init__(self, planner: Callable[[str], tuple] = plan) -> None:
-        self.planner = planner
-        self.plans: dict[str, Any] = {}
-
-    def _plan_for(self, db: str):
-        try:
-            return self.planner(db)
-        except Exception:
-            logger.warning(
-                "Could not plan the token lookup on this Django version; using the plain ORM "
-                "query instead (slower, same answers).",
-                exc_info=True,
-            )
-            return None
+    def __init__(self, planner: Callable[[str], Plan] = plan) -> None:
+        super().__init__(planner, "the token lookup")
 
     def __call__(self, digest: str) -> AccessToken | None:
         db = router.db_for_read(AccessToken)
-        if db not in self.plans:
-            self.plans[db] = self._plan_for(db)
-        planned = self.plans[db]
+        planned = self.plan_for(db)
         if planned is None:
             return orm_lookup(digest, db)
-        sql, params, at, compiler, converters, start, end, names, populators, fast = planned
-        params = params.copy()
-        params[at] = digest
-        row = _fetch(db, sql, fast, params)
-        if row is None:
-            return None
-        if converters:
-            row = next(compiler.apply_converters([row], converters))
-        token = AccessToken.from_db(db, names, row[start:end])
-        for populator in populators:
-            populator.populate(row, token)
-        return token
+        found = planned.run({"digest": digest})
+        return found[0] if found else None
 
 
 token_by_digest = DigestLookup()

@@ -15,6 +15,14 @@ class Via(models.TextChoices):
     COMMAND_LINE = "command_line", "Command line"
 
 
+def retention_cutoff(now: dt.datetime) -> dt.datetime:
+    """Return the moment before which an inactive token is no longer kept: now minus
+    ACCESS_TOKEN_INACTIVE_RETENTION_DAYS."""
+    from .conf import token_settings
+
+    return now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def active(self, now=None):
         """Tokens that work: not revoked, not expired."""
@@ -26,10 +34,7 @@ class AccessTokenQuerySet(models.QuerySet):
     def retained(self, now=None):
         """Tokens still shown to their owner: active, or inactive for less than
         ACCESS_TOKEN_INACTIVE_RETENTION_DAYS (what purge_inactive_tokens leaves)."""
-        from .conf import token_settings
-
-        now = now or timezone.now()
-        cutoff = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
+        cutoff = retention_cutoff(now or timezone.now())
         return self.exclude(models.Q(revoked_at__lt=cutoff) | models.Q(expires_at__lt=cutoff))
 
     def inactive(self, now=None):

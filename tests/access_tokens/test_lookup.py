@@ -1,15 +1,19 @@
-"""The planned token lookup (access_tokens/lookup.py) uses Django internals, so it must give
-exactly what the plain ORM query gives, field by field, on every database the suite runs on;
-and if a future Django breaks the plan, the plain query takes over instead of failing."""
+"""The planned queries (access_tokens/lookup.py: the token lookup, the list's first page) use
+Django internals, so they must give exactly what the plain ORM query gives, field by field, on
+every database the suite runs on; and if a future Django breaks a plan, the plain query takes
+over instead of failing."""
 
 import datetime as dt
 import logging
 
 import pytest
+from django.db import router
 from django.utils import timezone
 
 from access_tokens import services
-from access_tokens.lookup import DigestLookup, orm_lookup, token_by_digest
+from access_tokens.conf import token_settings
+from access_tokens.listing import PAGE_SIZE, FirstPage, first_page, orm_first_page
+from access_tokens.lookup import DigestLookup, Plan, orm_lookup, token_by_digest
 from access_tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +90,84 @@ def test_it_falls_back_to_the_orm_when_the_plan_cannot_be_built(busy_token, capl
     assert _fields(second.user) == _fields(orm_lookup(digest).user)
     warnings = [r for r in caplog.records if "Could not plan the token lookup" in r.message]
     assert len(warnings) == 1  # once, not on every request
+
+
+def test_both_plans_are_built_on_this_database(busy_token, alice):
+    # A plan that could not be built falls back quietly to the right answers: make sure the
+    # fast path is the one the other tests here compare.
+    db = router.db_for_read(AccessToken)
+    _token, raw = busy_token
+    token_by_digest(services.token_digest(raw))
+    first_page(alice, timezone.now())
+    assert isinstance(token_by_digest.plan_for(db), Plan)
+    assert isinstance(first_page.plan_for(db), Plan)
+
+
+@pytest.fixture
+def many_tokens(alice, bob, make_token):
+    """alice's tokens in every state the list shows or hides, more than a page of them, with
+    ties on created_at; and bob's, which her list must never show."""
+    now = timezone.now()
+    made = [make_token(alice, name=f"t{i:02}", expires_at=None)[0] for i in range(PAGE_SIZE + 3)]
+    long_ago = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS + 1)
+    lately = now - dt.timedelta(days=1)
+    AccessToken.objects.filter(pk=made[0].pk).update(revoked_at=long_ago, revoked_reason="deleted")
+    AccessToken.objects.filter(pk=made[1].pk).update(expires_at=long_ago)
+    AccessToken.objects.filter(pk=made[2].pk).update(revoked_at=lately, revoked_reason="revoked")
+    AccessToken.objects.filter(pk=made[3].pk).update(expires_at=lately)
+    AccessToken.objects.filter(pk__in=[t.pk for t in made[4:9]]).update(created_at=now)
+    AccessToken.objects.filter(pk=made[9].pk).update(
+        last_used_at=now, last_used_ip="192.0.2.9", scopes="read_api self_rotate"
+    )
+    make_token(bob, name="bob's")
+    return now
+
+
+@pytest.mark.parametrize("keep", [PAGE_SIZE + 10, 7, 0])
+def test_the_first_page_gives_exactly_what_the_orm_gives(alice, many_tokens, keep):
+    # keep: how many of alice's tokens stay (a full page with more behind it, a short page,
+    # none at all).
+    for token in AccessToken.objects.filter(user=alice).order_by("created_at")[keep:]:
+        token.delete()
+    planned, plain = first_page(alice, many_tokens), orm_first_page(alice, many_tokens)
+    assert [_fields(t) for t in planned] == [_fields(t) for t in plain]
+    assert len(planned) == min(PAGE_SIZE, len(plain)) and len(plain) <= PAGE_SIZE
+    names = {t.name for t in planned}
+    assert "bob's" not in names
+    if keep > PAGE_SIZE:
+        assert "t00" not in names and "t01" not in names  # past the retention
+    if planned:
+        assert isinstance(planned[0].pk, type(plain[0].pk))
+        assert planned[0].created_at.tzinfo is not None
+
+
+def test_the_first_page_costs_one_query_and_knows_its_owner(
+    alice, many_tokens, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        tokens = first_page(alice, many_tokens)
+        assert {t.user.get_username() for t in tokens} == {"alice"}
+
+
+def test_the_first_page_falls_back_to_the_orm_when_it_cannot_be_planned(alice, many_tokens, caplog):
+    def broken_planner(db, owner_pk, now):
+        raise ValueError("Not all slots are among the query's parameters: ['owner'].")
+
+    page = FirstPage(planner=broken_planner)
+    with caplog.at_level(logging.WARNING, logger="access_tokens.lookup"):
+        first, second = page(alice, many_tokens), page(alice, many_tokens)
+    expected = [_fields(t) for t in orm_first_page(alice, many_tokens)]
+    assert [_fields(t) for t in first] == [_fields(t) for t in second] == expected
+    warnings = [r for r in caplog.records if "Could not plan the token list" in r.message]
+    assert len(warnings) == 1
+
+
+def test_a_plan_refuses_values_it_cannot_find_or_tell_apart():
+    db = router.db_for_read(AccessToken)
+    queryset = AccessToken.objects.filter(name="same", description="same")
+    with pytest.raises(ValueError, match="Not all slots"):
+        Plan(queryset, db, {"name": "other"})
+    with pytest.raises(ValueError, match="same value"):
+        Plan(queryset, db, {"name": "same", "description": "same"})
+    plan = Plan(queryset, db, {"name": "same"})
+    assert len(plan.slots["name"]) == 2  # both parameters take the one value
