@@ -1,7 +1,12 @@
 """The REST API: who am I, and the caller's own tokens (DRF views and serializers)."""
 
+import functools
+
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import setting_changed
 from django.db.models import Q
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -11,9 +16,10 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import ISO_8601, exceptions, generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from . import errors, services
@@ -29,7 +35,13 @@ from .fields import (
     StrictFieldsMixin,
     TextField,
 )
-from .listing import ListQuerySerializer, TokenPagination, search_sort_filter
+from .listing import (
+    ListQuerySerializer,
+    TokenPagination,
+    default_list,
+    first_page,
+    search_sort_filter,
+)
 from .metadata import WritableFieldsMetadata
 from .models import AccessToken, AccessTokenEvent
 from .reauth import check_session_write
@@ -87,37 +99,13 @@ class AccessTokenSerializer(serializers.ModelSerializer):
 
     def to_representation(self, token: AccessToken) -> dict:
         """The same dict DRF's generic field-by-field walk gives (tests/api/
-        test_token_representation.py compares the two on every kind of token), built directly:
-        /api/v1/me/ and every list page serialise tokens, and the walk cost a quarter of
-        /me/'s throughput under load (docs/performance.md)."""
-        now = timezone.now()
-        when = _DATETIME.to_representation
-        return {
-            "id": str(token.id),
-            "name": token.name,
-            "description": token.description,
-            "last_four": token.last_four,
-            "scopes": token.scope_list,
-            "scope": self.get_scope(token),
-            "created_at": when(token.created_at),
-            "created_via": token.created_via,
-            "created_by_token": _str_or_none(token.created_by_token_id),
-            "rotated_from": _str_or_none(token.rotated_from_id),
-            "expires_at": when(token.expires_at),
-            "last_used_at": when(token.last_used_at),
-            "last_used_ip": token.last_used_ip,
-            "active": token.is_active(now),
-            "state": token.state(now),
-            "expired": token.is_expired(now),
-            "revoked_at": when(token.revoked_at),
-            "revoked_reason": token.revoked_reason,
-        }
+        test_token_representation.py compares the two on every kind of token), built directly
+        by token_json: /api/v1/me/ and every list page serialise tokens, and the walk cost a
+        quarter of /me/'s throughput under load (docs/performance.md)."""
+        return token_json(token, timezone.now())
 
     def get_scope(self, token: AccessToken) -> str | None:
-        granted = token.scope_list
-        if scope_registry.API in granted:
-            return "read_write"
-        return "read_only" if scope_registry.READ_API in granted else None
+        return _legacy_scope(token.scope_list)
 
     def get_active(self, token: AccessToken) -> bool:
         return token.is_active()
@@ -233,6 +221,72 @@ def _str_or_none(value) -> str | None:
     return None if value is None else str(value)
 
 
+def _legacy_scope(granted: list[str]) -> str | None:
+    if scope_registry.API in granted:
+        return "read_write"
+    return "read_only" if scope_registry.READ_API in granted else None
+
+
+@functools.cache
+def _iso_in_current_zone() -> bool:
+    """Whether DRF writes datetimes as ISO 8601 in the current time zone (USE_TZ on,
+    DATETIME_FORMAT iso-8601, the defaults); read once, again after either setting changes."""
+    return settings.USE_TZ and api_settings.DATETIME_FORMAT.lower() == ISO_8601
+
+
+@receiver(setting_changed)
+def _forget_datetime_output(*, setting: str, **kwargs) -> None:
+    if setting in ("USE_TZ", "REST_FRAMEWORK"):
+        _iso_in_current_zone.cache_clear()
+
+
+def _instant_json():
+    """Return fn(datetime) -> what _DATETIME gives: the same ISO 8601 text, made without
+    DRF's per-value look-ups of the format and the time zone where they are the defaults (an
+    aware value, USE_TZ on, DATETIME_FORMAT iso-8601); DRF's own field otherwise."""
+    if not _iso_in_current_zone():
+        return _DATETIME.to_representation
+    zone = timezone.get_current_timezone()
+    drf = _DATETIME.to_representation
+
+    def when(value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return drf(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return when
+
+
+def token_json(token: AccessToken, now, when=None) -> dict:
+    """Return the token as the API shows it (AccessTokenSerializer's fields), at `now`;
+    `when` is _instant_json()'s answer, made once for a page of tokens."""
+    when = when or _instant_json()
+    granted = token.scope_list
+    return {
+        "id": str(token.id),
+        "name": token.name,
+        "description": token.description,
+        "last_four": token.last_four,
+        "scopes": granted,
+        "scope": _legacy_scope(granted),
+        "created_at": when(token.created_at),
+        "created_via": token.created_via,
+        "created_by_token": _str_or_none(token.created_by_token_id),
+        "rotated_from": _str_or_none(token.rotated_from_id),
+        "expires_at": when(token.expires_at),
+        "last_used_at": when(token.last_used_at),
+        "last_used_ip": token.last_used_ip,
+        "active": token.is_active(now),
+        "state": token.state(now),
+        "expired": token.is_expired(now),
+        "revoked_at": when(token.revoked_at),
+        "revoked_reason": token.revoked_reason,
+    }
+
+
 class AccessTokenCreatedSerializer(AccessTokenSerializer):
     token = serializers.CharField(help_text="The raw token. It is sent this once only.")
 
@@ -309,7 +363,7 @@ class MeView(APIView):
                 "username": user.get_username(),
                 "email": email_of(user),
                 "authenticated_by": "access_token" if by_token else "session",
-                "token": AccessTokenSerializer(token).data if by_token else None,
+                "token": token_json(token, timezone.now()) if by_token else None,
             }
         )
 
@@ -335,15 +389,23 @@ class AccessTokenList(generics.ListCreateAPIView):
         return AccessTokenSerializer
 
     def get_queryset(self):
-        if self.request.query_params:
-            query = ListQuerySerializer.of(self.request.query_params)
-            query.is_valid(raise_exception=True)
-            filters = {
-                k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")
-            }
-        else:
-            filters = {}  # search_sort_filter's defaults are the parameters' defaults
+        if not self.request.query_params:
+            return default_list(self.request.user, timezone.now())
+        query = ListQuerySerializer.of(self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
         return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
+
+    def list(self, request, *args, **kwargs):
+        if request.query_params:
+            return super().list(request, *args, **kwargs)
+        # The call nearly every client makes: the first page, default order. One planned
+        # query for the rows, and a COUNT only when the page is full (listing.py).
+        user, now = request.user, timezone.now()
+        rows = first_page(user, now)
+        self.paginator.first(rows, lambda: default_list(user, now).count(), request)
+        when = _instant_json()
+        return self.paginator.get_paginated_response([token_json(t, now, when) for t in rows])
 
     @extend_schema(
         summary="List your tokens, a page at a time",

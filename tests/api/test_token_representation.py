@@ -74,3 +74,12 @@ def test_created_representation_adds_the_raw_token_once(alice, make_token):
     assert fast == generic(AccessTokenCreatedSerializer, token)
     assert list(fast) == AccessTokenCreatedSerializer.Meta.fields
     assert fast["token"] == raw
+
+
+def test_it_follows_a_projects_own_datetime_format(alice, make_token, settings):
+    # The fast ISO 8601 path stands aside when DRF is told to write dates another way.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%d/%m/%Y %H:%M"}
+    for token in tokens_of_every_kind(alice, make_token):
+        fast = AccessTokenSerializer(token).data
+        assert fast == generic(AccessTokenSerializer, token), token.name
+        assert "T" not in fast["created_at"] and "/" in fast["created_at"]
