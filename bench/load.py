@@ -96,8 +96,8 @@ def main() -> None:
     _, raw = services.create_access_token(user=user, name="load", expires_at=expires)
     key = Token.objects.create(user=user).key
     cases = {
-        "authtoken": ("/bench/me/authtoken/", f"Token {key}"),
-        "keystand": ("/bench/me/keystand/", f"AccessToken {raw}"),
+        "authtoken": ("/api/v1/bench/me/authtoken/", f"Token {key}"),
+        "keystand": ("/api/v1/bench/me/keystand/", f"AccessToken {raw}"),
         "keystand_api_me": ("/api/v1/me/", f"AccessToken {raw}"),
         "keystand_api_list": ("/api/v1/access-tokens/", f"AccessToken {raw}"),
     }

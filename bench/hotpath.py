@@ -1,0 +1,136 @@
+"""
+The hot path on its own, for working on it: a few requests through the whole Django stack, in
+one process, interleaved round by round, with their ratios; or one case under cProfile, or a
+fixed number of one case's requests for valgrind's callgrind (instructions, not seconds: the same
+count whatever else the machine is doing).
+
+    .venv/bin/python bench/hotpath.py                       # every case, SQLite
+    .venv/bin/python bench/hotpath.py --postgresql          # the same on PostgreSQL
+    .venv/bin/python bench/hotpath.py me list --rounds 40   # some cases
+    .venv/bin/python bench/hotpath.py keystand --cprofile   # profile to /tmp/hotpath.prof
+    valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 50
+    valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 350
+        # (the difference of the two totals / 300 = instructions per request)
+
+Cases (bench/urls.py): none (no authentication), authtoken (DRF's), keystand (a token on the
+bench's trivial view), me (the product's /api/v1/me/), bare-me (the bench's Me view, same
+authentication, no token serializer), list (the product's first page of 3 tokens).
+`make bench` (bench/run.py) is the record; this is the workbench.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_env, pg_url, recreate_pg_database  # noqa: E402
+
+CASES = ["none", "authtoken", "keystand", "me", "bare-me", "list"]
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="*", metavar="case", help=", ".join(CASES))
+    parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--per-round", type=int, default=200)
+    parser.add_argument("--cprofile", action="store_true", help="profile the first case")
+    parser.add_argument("--only", type=int, help="run the first case this many times, no timing")
+
+    args = parser.parse_args()
+    unknown = set(args.cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {CASES}")
+    return args
+
+
+def main() -> None:
+    args = _args()
+    cases = args.cases or CASES
+    if args.postgresql:
+        recreate_pg_database("keystand_hotpath")
+        url = pg_url("keystand_hotpath")
+    else:
+        url = "sqlite:///" + str(Path(tempfile.mkdtemp()) / "hotpath.sqlite3")
+    # The throttles stay on (as in production and bench/run.py's load run), raised so that
+    # they never refuse.
+    os.environ.update(bench_env(url, API_THROTTLE_USER="1000000/s"))
+
+    import random
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from bench import micro
+
+    call_command("migrate", verbosity=0, interactive=False)
+    alice = micro.make_user("default", "alice")
+    raw = micro.make_token("default", alice, "bench")
+    for name in ("second", "third"):
+        micro.make_token("default", alice, name)
+    key = Token.objects.create(user=alice).key
+    keystand = f"AccessToken {raw}"
+    envs = {
+        "none": micro.environ("/bench/none/"),
+        "authtoken": micro.environ("/bench/authtoken/", f"Token {key}"),
+        "keystand": micro.environ("/bench/keystand/", keystand),
+        "me": micro.environ("/api/v1/me/", keystand),
+        "bare-me": micro.environ("/api/v1/bench/me/keystand/", keystand),
+        "list": micro.environ("/api/v1/access-tokens/", keystand),
+    }
+    for name in cases:
+        micro.call(envs[name])  # every case answers 200 before anything is timed
+    first = envs[cases[0]]
+
+    if args.only is not None:
+        for _ in range(args.only):
+            micro.call(first)
+        return
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        for _ in range(200):
+            micro.call(first)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(2000):
+            micro.call(first)
+        profiler.disable()
+        profiler.dump_stats("/tmp/hotpath.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        return
+
+    # micro.Case checks a trivial view's body; these cases answer other bodies, so only the
+    # status is checked (micro.call refuses anything but 200).
+    timed = []
+    for name in cases:
+        case = micro.Case(name, "default", envs[name], "", args.per_round)
+        case.check = lambda env=envs[name]: micro.call(env)
+        timed.append(case)
+    result = micro.measure(timed, args.rounds, random.Random(7))
+    base = "none" if "none" in result else cases[0]
+    print(f"{'case':<10} {'median µs':>10} {'IQR µs':>17}  vs {base}  vs bare-me")
+    for name in cases:
+        r = result[name]
+        ratio = r["median_us"] / result[base]["median_us"]
+        vs_me = (
+            f"{result['bare-me']['median_us'] / r['median_us']:.3f}×"
+            if "bare-me" in result and name in ("me", "list")
+            else ""
+        )
+        print(
+            f"{name:<10} {r['median_us']:>10.1f} [{r['q1_us']:>6.1f}–{r['q3_us']:>6.1f}]"
+            f"  {ratio:.3f}×  {vs_me}"
+        )
+    print("(vs bare-me: the bare view's time / this case's = its share of the bare view's rate)")
+
+
+if __name__ == "__main__":
+    main()
