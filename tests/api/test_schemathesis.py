@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.forked_manage import run_manage
 from tests.project.conftest import fresh_database
 from tests.project.test_gunicorn import Server
 from tests.redis_cache import subprocess_cache_env
@@ -67,14 +68,7 @@ def test_the_fuzzer_finds_nothing_wrong(tmp_path):
     with fresh_database(tmp_path) as database_url:
         env = _server_env(database_url, tmp_path / "static")
         for command in ("migrate", "collectstatic"):
-            step = subprocess.run(
-                [sys.executable, "manage.py", command, "--no-input"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            step = run_manage(command, "--no-input", env=env, timeout=120)
             assert step.returncode == 0, step.stdout + step.stderr
         server = Server(env, tmp_path / "gunicorn.log")
         try:

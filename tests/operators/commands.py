@@ -2,11 +2,12 @@
 
 import os
 import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
 from django.core.management import call_command
+
+from tests.forked_manage import run_manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,11 +21,8 @@ def run(*args) -> tuple[str, str]:
 
 def run_in_shell(*args) -> subprocess.CompletedProcess:
     """Run `manage.py` as a separate process, for what only a shell sees: exit status, usage."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return run_manage(
+        *args,
         env={**os.environ, "DATABASE_URL": f"sqlite:///{ROOT / 'does-not-exist' / 'x.db'}"},
+        timeout=60,
     )

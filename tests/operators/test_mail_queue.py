@@ -10,7 +10,6 @@ import json
 import logging
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -24,8 +23,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from access_tokens import mail
+from tests.forked_manage import run_manage
 from tests.project.conftest import fresh_database
-from tests.project.test_gunicorn import ROOT, Server, _free_port, _prepared_env
+from tests.project.test_gunicorn import Server, _free_port, _prepared_env
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -86,14 +86,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_manage(*args, env=env, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 

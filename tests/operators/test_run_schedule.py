@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.management.commands.run_schedule import Job, next_run
+from tests.forked_manage import run_manage
 from tests.redis_cache import subprocess_cache_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,14 +75,7 @@ def schedule_env(tmp_path_factory) -> dict[str, str]:
         "TIME_ZONE": "UTC",
         **subprocess_cache_env(),
     }
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    migrate = run_manage("migrate", "--no-input", env=env, timeout=120)
     assert migrate.returncode == 0, migrate.stderr
     return env
 

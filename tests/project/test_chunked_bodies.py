@@ -7,8 +7,6 @@ import http.client
 import json
 import re
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -16,8 +14,9 @@ from http.cookies import SimpleCookie
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.forked_manage import run_manage
 from tests.project.conftest import fresh_database
-from tests.project.test_gunicorn import ROOT, Server, _prepared_env
+from tests.project.test_gunicorn import Server, _prepared_env
 
 LIMIT = 64 * 1024
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -76,14 +75,7 @@ class Client:
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_manage(*args, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

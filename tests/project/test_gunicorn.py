@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from config.healthcheck import probe_host
+from tests.forked_manage import run_manage
 from tests.project.conftest import fresh_database
 from tests.redis_cache import subprocess_cache_env
 
@@ -82,15 +83,7 @@ def _prepared_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         **subprocess_cache_env(),
     }
     for command in ("migrate", "collectstatic"):
-        step = subprocess.run(
-            [sys.executable, "manage.py", command, "--no-input"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
+        step = run_manage(command, "--no-input", env=env, timeout=120, stderr_to_stdout=True)
         assert step.returncode == 0, step.stdout
     return env
 

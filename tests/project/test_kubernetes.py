@@ -14,6 +14,8 @@ import yaml
 from django.core.management import get_commands
 from django.test import Client
 
+from tests.forked_manage import run_manage
+
 from .env_reads import names_read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,7 +179,6 @@ def test_it_sets_only_variables_that_keystand_reads(overlay):
 def test_its_settings_pass_the_deploy_check(overlay, tmp_path):
     # The ConfigMap plus stand-ins for the Secret: `check --deploy` finds nothing to warn about.
     import os
-    import sys
 
     env = {
         "PATH": os.environ["PATH"],
@@ -188,14 +189,7 @@ def test_its_settings_pass_the_deploy_check(overlay, tmp_path):
         "CACHE_URL": "redis://redis.keystand.svc:6379/0",
         "EMAIL_URL": "smtp+tls://user:password@smtp.example.com:587",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env, timeout=60)
     assert result.returncode == 0, result.stderr
 
 

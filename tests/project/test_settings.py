@@ -4,7 +4,6 @@ database engine the suite runs on (DATABASE_URL)."""
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tests.conftest import PASSWORD
+from tests.forked_manage import run_manage
 from tests.project.conftest import tables_in
 from tests.redis_cache import subprocess_cache_env
 
@@ -26,14 +26,7 @@ def _manage(database_url: str, *args: str, **env: str) -> subprocess.CompletedPr
         "DATABASE_URL": database_url,
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_manage(*args, env=environ, timeout=60)
 
 
 def _production(**overrides: str) -> dict[str, str]:

@@ -16,20 +16,40 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.forked_manage import run_manage
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("KEYSTAND_TEST_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture
-def database_url():
-    name = f"keystand_probe_{secrets.token_hex(4)}"
+def _admin(statement: str) -> None:
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(statement)
+
+
+@pytest.fixture(scope="module")
+def migrated_template():
+    """A database migrated once for the module, which each test's database copies (CREATE
+    DATABASE … TEMPLATE): the probes' own migrate then finds nothing to do."""
+    name = f"keystand_probe_tpl_{secrets.token_hex(4)}"
+    _admin(f'CREATE DATABASE "{name}"')
+    try:
+        env = {**os.environ, "DATABASE_URL": f"{SERVER}/{name}"}
+        done = run_manage("migrate", "--no-input", env=env, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(migrated_template):
+    name = f"keystand_probe_{secrets.token_hex(4)}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_template}"')
     try:
         yield f"{SERVER}/{name}"
     finally:
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _probe(database_url: str, **extra) -> dict:
