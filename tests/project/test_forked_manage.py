@@ -4,12 +4,20 @@ must answer as a fresh process would (exit status, output, environment, time lim
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
 from tests.forked_manage import ROOT, run_manage
 
-ENV = {"PATH": os.environ["PATH"], "KEYSTAND_ENV_FILE": "", "DEBUG": "true"}
+# A database of this test process's own, never the developer's db.sqlite3 (none of these
+# commands opens it, but nothing here should point at it).
+ENV = {
+    "PATH": os.environ["PATH"],
+    "KEYSTAND_ENV_FILE": "",
+    "DEBUG": "true",
+    "DATABASE_URL": f"sqlite:///{tempfile.gettempdir()}/keystand-forked-{os.getpid()}.sqlite3",
+}
 
 
 def _fresh(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
