@@ -61,6 +61,10 @@ def test_it_gives_exactly_what_the_orm_gives(busy_token):
     assert isinstance(planned.created_by_token_id, type(plain.created_by_token_id))
     assert planned.last_used_at.tzinfo is not None
     assert planned.user.is_staff is True and planned.user.is_active is True
+    # Built as from_db builds them: saved rows of this database (a save() updates, never
+    # inserts).
+    for mine, theirs in ((planned, plain), (planned.user, plain.user)):
+        assert (mine._state.adding, mine._state.db) == (False, theirs._state.db)
 
 
 def test_it_joins_the_owner_in_the_same_query(busy_token, django_assert_num_queries):
