@@ -245,6 +245,8 @@ class TokenPagination(PageNumberPagination):
             paginator.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
         self.request = request
         self.page = Page(rows, 1, paginator)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True  # as paginate_queryset does (browsable API)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)

@@ -283,3 +283,17 @@ def test_a_list_without_parameters_means_every_parameters_default():
     }
     assert sent == {k: v for k, v in defaults.items() if v is not None}
     assert set(defaults) == set(ListQuerySerializer().fields) - {"page", "page_size"}
+
+
+@pytest.mark.parametrize("query", ["", "?page=1"])
+def test_the_browsable_api_gets_page_controls_only_when_there_are_pages(
+    alice, make_token, get, query
+):
+    # The list without parameters takes a planned first page (listing.py): it tells DRF's
+    # browsable API about further pages just as the paginated queryset does.
+    r = get(query)
+    assert r.renderer_context["view"].paginator.display_page_controls is False
+    for i in range(30):
+        make_token(alice, name=f"t{i}")
+    r = get(query)
+    assert r.renderer_context["view"].paginator.display_page_controls is True
