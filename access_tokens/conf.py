@@ -69,12 +69,9 @@ class TokenSettings:
         self.__dict__[name] = value
         return value
 
-    def forget(self, name: str | None = None) -> None:
-        """Drop the kept value of one setting (its bare name), or of all of them."""
-        if name is None:
-            self.__dict__.clear()
-        else:
-            self.__dict__.pop(name, None)
+    def forget(self, name: str) -> None:
+        """Drop the kept value of a setting (its bare name): the next read takes it afresh."""
+        self.__dict__.pop(name, None)
 
 
 token_settings = TokenSettings()

@@ -35,6 +35,7 @@ wrapper), which always sees the usual path:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -248,16 +249,11 @@ def _driver_fetch(connection, sql: str, params: list) -> list:
         if connection.vendor == "postgresql":
             import psycopg
 
-            cursor = psycopg.Cursor(raw)
+            execute = functools.partial(psycopg.Cursor(raw).execute, prepare=True)
         else:
-            cursor = raw.cursor()
-        kept = connection.__dict__["_planned_query_cursor"] = (raw, cursor)
-    cursor = kept[1]
-    if connection.vendor == "postgresql":
-        cursor.execute(sql, params, prepare=True)
-    else:
-        cursor.execute(sql, params)
-    return cursor.fetchall()
+            execute = raw.cursor().execute
+        kept = connection.__dict__["_planned_query_cursor"] = (raw, execute)
+    return kept[1](sql, params).fetchall()
 
 
 def _fetch(db: str, sql: str, fast_sql: str | None, params: list) -> list:
