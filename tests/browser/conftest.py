@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.chromium import CHROMIUM, launch_chromium
+from tests.browser.chromium import CHROMIUM, DESKTOP_CHROMIUM, launch_chromium
 from tests.conftest import sign_in as tests_sign_in
 
 # Generous: a loaded CI machine may be slow. Tests never assert timings.
@@ -23,27 +23,46 @@ TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(scope="package")
-def browser():
-    """One Chromium for the browser tests; skip them when it is missing, fail under CI=true."""
-    if not CHROMIUM.exists():
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+def _missing(path, package: str) -> None:
+    """Skip when a browser binary is missing; fail instead under CI=true."""
+    if not path.exists():
+        reason = f"Chromium not found at {path} (apt-get install {package})"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI=true requires the browser tests to run", pytrace=False)
         pytest.skip(reason)
 
+
+@pytest.fixture(scope="package")
+def playwright_driver():
+    """Playwright's driver for the package; skip the browser tests without Chromium."""
+    _missing(CHROMIUM, "chromium-headless-shell chromium")
     # Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
     # refuse ORM calls from the test body. The guard is switched off only while the browser runs.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     try:
-        with sync_playwright() as playwright:
-            chromium = launch_chromium(playwright)
-            yield chromium
-            chromium.close()
+        with sync_playwright() as driver:
+            yield driver
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_driver):
+    """One Chromium (the headless shell when installed, tests/browser/chromium.py) for all tests."""
+    chromium = launch_chromium(playwright_driver)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def desktop_browser(playwright_driver):
+    """Debian's desktop Chromium in its headless mode, for the journey that checks it too."""
+    _missing(DESKTOP_CHROMIUM, "chromium")
+    chromium = launch_chromium(playwright_driver, DESKTOP_CHROMIUM)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

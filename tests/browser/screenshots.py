@@ -182,7 +182,9 @@ def _shoot(browser, url: str, scheme: str, username: str) -> list[Path]:
 
 def main() -> None:
     if not CHROMIUM.exists():
-        raise SystemExit(f"Chromium not found at {CHROMIUM} (apt-get install chromium).")
+        raise SystemExit(
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium-headless-shell chromium)."
+        )
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from access_tokens.models import AccessToken
+from tests.browser.conftest import TIMEOUT_MS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,28 @@ def _row(page, name: str):
 
 
 def test_it_creates_a_token_with_the_default_expiry_and_copies_it(alice_page, live_server, alice):
-    page = alice_page
+    _create_and_copy(alice_page, live_server, alice)
+
+
+def test_the_desktop_chromium_creates_and_copies_a_token_too(
+    desktop_browser, problems, live_server, alice
+):
+    """The suite drives chromium-headless-shell; the main journey also runs in the desktop build."""
+    context = desktop_browser.new_context(
+        base_url=live_server.url, viewport={"width": 1200, "height": 800}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        problems.watch(page)
+        sign_in(page, alice, live_server.url)
+        _create_and_copy(page, live_server, alice)
+    finally:
+        context.close()
+    assert problems.console_errors == []
+
+
+def _create_and_copy(page, live_server, alice) -> None:
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     _open_form(page)
     expiration = page.get_by_label("Expiration")
