@@ -38,7 +38,8 @@ run: $(STAMP) .env
 # pytest-xdist workers for `make test`: each has its own test database and its own Chromium.
 # One more than the CPU cores: many tests wait on processes they start (gunicorn, Redis, a
 # cluster, Chromium), so a worker per core left the cores idle a third of the time. On a
-# 2-core machine: 2 workers 226 s, 3 workers 203-218 s; with 3 the CPU is saturated. Whole
+# 2-core machine: 2 workers 226 s, 3 workers 203-218 s; with 3 the CPU is saturated. With the
+# browser tests in chromium-headless-shell: 3 workers 2 min 9 s, 4 workers 2 min 17 s. Whole
 # files go to a worker, longest first (tests/conftest.py orders them), so module-scoped
 # servers start once and no long file is left running alone at the end.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))

@@ -399,6 +399,7 @@ def main() -> None:
             )
             cases += [
                 Case(f"none@{size}", db, environ("/bench/none/"), "", n),
+                Case(f"round_trip@{size}", db, environ("/bench/round-trip/"), "alice", n),
                 Case(
                     f"bearer@{size}", db, environ("/bench/keystand/", headers["Bearer"]), "alice", n
                 ),

@@ -12,7 +12,14 @@ from access_tokens.authentication import (
 from access_tokens.permissions import TokenScopePermission
 from config.urls import urlpatterns as product_urlpatterns
 
-from .views import Hello, Me, NaiveArgon2Authentication, Throttled, ThrottledQuietly
+from .views import (
+    Hello,
+    Me,
+    NaiveArgon2Authentication,
+    RoundTripOnlyAuthentication,
+    Throttled,
+    ThrottledQuietly,
+)
 
 # Every authenticated case runs the product's default permissions.
 _PERMISSIONS = [IsAuthenticated, TokenScopePermission]
@@ -61,6 +68,12 @@ urlpatterns = [
     path(
         "bench/keystand/throttled-quietly/",
         ThrottledQuietly.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/round-trip/",
+        Hello.as_view(
+            authentication_classes=[RoundTripOnlyAuthentication], permission_classes=_PERMISSIONS
+        ),
     ),
     path(
         "bench/argon2/",
