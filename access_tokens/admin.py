@@ -14,6 +14,7 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -157,8 +159,22 @@ def revoke_confirmation(
     tokens: list[AccessToken],
     title: str,
 ) -> TemplateResponse:
-    """Render the "Are you sure?" step, in the manner of Django's delete_selected."""
+    """Render the "Are you sure?" step, in the manner of Django's delete_selected.
+
+    "No, take me back" goes back in the browser's history (Django's cancel.js), and its
+    href is the page the action came from, so that it also works before that async
+    script has run, or without JavaScript at all.
+    """
     opts = modeladmin.model._meta
+    changelist = reverse(admin_urlname(opts, "changelist"), current_app=modeladmin.admin_site.name)
+    referer = request.headers.get("referer", "")
+    back = (
+        referer
+        if url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else changelist
+    )
     ctx = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
@@ -169,6 +185,7 @@ def revoke_confirmation(
         "action_name": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": modeladmin.media,
+        "back_url": back,
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "admin/access_tokens/revoke_confirmation.html", ctx)

@@ -4,21 +4,21 @@
 // this script the server refuses such a search and redirects to the list without it.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
-  const search = document.getElementById("changelist-search");
+// The listener sits on the document from the moment this script runs (in the page's head), so
+// a search sent the instant the box appears, before the page has finished loading, is caught too.
+document.addEventListener("submit", (event) => {
+  const search = event.target;
   const finder = document.getElementById("find-leaked-post");
-  if (!search || !finder) return;
+  if (search.id !== "changelist-search" || !finder) return;
   // As the server judges it (access_tokens/admin.py): a token anywhere in the text, or
   // something long that starts like one.
   const tokenShaped = (text) =>
     /kspat_[0-9A-Za-z]{49}(?![0-9A-Za-z])/.test(text) || (text.startsWith("kspat_") && text.length >= 40);
-  search.addEventListener("submit", (event) => {
-    const box = search.querySelector("input[name=q]");
-    const text = box ? box.value.trim() : "";
-    if (!tokenShaped(text)) return;
-    event.preventDefault();
-    finder.querySelector("input[name=token]").value = text;
-    box.value = "";
-    finder.submit();
-  });
+  const box = search.querySelector("input[name=q]");
+  const text = box ? box.value.trim() : "";
+  if (!tokenShaped(text)) return;
+  event.preventDefault();
+  finder.querySelector("input[name=token]").value = text;
+  box.value = "";
+  finder.submit();
 });

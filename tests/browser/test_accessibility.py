@@ -60,6 +60,9 @@ def test_it_has_accessible_token_pages(new_page, scheme, alice, make_token, live
     page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
     expect(page.locator(".new-token")).to_be_visible()
+    # The Copy button shows once keystand.js has run: the menu's Escape and the delete
+    # dialog below need it (a click that navigates does not wait for deferred scripts).
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()
     _assert_accessible(page)
 
     page.get_by_label("Open user menu for alice").click()

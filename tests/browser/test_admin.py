@@ -178,6 +178,23 @@ def test_a_tokens_page_revokes_it_after_the_same_confirmation(
     assert (event.actor, event.via) == (olivia, "admin")
 
 
+def test_without_javascript_take_me_back_still_returns_to_the_tokens_page(
+    new_page, olivia, alice, make_token, live_server
+):
+    token, _raw = make_token(alice, name="Deploy bot")
+    page = new_page(java_script_enabled=False)
+    _admin_sign_in(page, "olivia")
+    page.goto(f"/admin/access_tokens/accesstoken/{token.pk}/change/")
+    page.get_by_role("button", name="Revoke this token…").click()
+    expect(page.get_by_role("heading", name="Revoke these tokens?")).to_be_visible()
+
+    page.get_by_role("link", name="No, take me back").click()
+    expect(page).to_have_url(re.compile(rf"/{token.pk}/change/$"))
+    expect(page.get_by_role("button", name="Revoke this token…")).to_be_visible()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
 LONG = "svc_gitlab_runner_production_backup_" + "x" * 64  # 100 characters
 
 

@@ -107,6 +107,7 @@ def test_it_renders_the_token_pages_readably(new_page, scheme, alice, make_token
     page.get_by_label("api", exact=True).check()
     page.get_by_role("button", name="Create token").click()
     expect(page.locator(".new-token")).to_be_visible()
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()  # keystand.js has run
     _assert_readable(page, scheme)
 
     page.get_by_label("Open user menu for alice").click()

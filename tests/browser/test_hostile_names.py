@@ -25,6 +25,7 @@ def test_it_shows_a_markup_name_as_text_in_the_list_dialog_and_message(alice_pag
     expect(box).to_have_text(f"Your new token “{NAME}”")
     row = page.locator("#active-tokens tbody tr")
     expect(row.locator("td").first).to_have_text(NAME)
+    expect(page.get_by_role("button", name="Copy")).to_be_visible()  # keystand.js has run
     _no_injected_markup(page)
 
     page.get_by_role("link", name=f"Delete token {NAME}").click()

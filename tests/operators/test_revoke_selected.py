@@ -32,6 +32,23 @@ def test_it_asks_for_confirmation_first(olivia_client, alice, bob, make_token):
     assert not AccessTokenEvent.objects.filter(action="revoked_by_operator").exists()
 
 
+def test_its_take_me_back_link_leads_to_the_page_the_action_came_from(
+    olivia_client, alice, make_token
+):
+    token, _raw = make_token(alice, name="alice CI")
+    page = f"http://testserver{TOKENS_URL}{token.pk}/change/"
+    data = {"action": "revoke_selected", "_selected_action": [str(token.pk)]}
+    r = olivia_client.post(TOKENS_URL, data, HTTP_REFERER=page)
+    assert f'<a href="{page}" class="button cancel-link">No, take me back</a>' in r.text
+    # Another site's page, or none at all, is never a target: the list is.
+    for referer in ("https://evil.example/admin/", None):
+        extra = {"HTTP_REFERER": referer} if referer else {}
+        r = olivia_client.post(TOKENS_URL, data, **extra)
+        assert f'<a href="{TOKENS_URL}" class="button cancel-link">No, take me back</a>' in r.text
+        assert "evil.example" not in r.text
+    assert AccessToken.objects.active().count() == 1
+
+
 def test_it_revokes_and_audits_after_confirmation(
     olivia_client, olivia, alice, bob, make_token, api_client, django_capture_on_commit_callbacks
 ):
