@@ -31,6 +31,9 @@ def _fact(page, term: str):
 
 
 def _names(page) -> list[str]:
+    """The names in the active tokens' table, once the page is parsed to its end (the caller
+    has first waited for something of the new page, so this is not the page before)."""
+    page.wait_for_load_state("domcontentloaded")
     return page.locator("#active-tokens tbody tr td:first-child").all_inner_texts()
 
 
