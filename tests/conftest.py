@@ -3,6 +3,8 @@ The fixed cast of every test: alice owns tokens, bob is another user, charlie is
 and gets 404 for other people's things; olivia is an operator (staff and superuser).
 """
 
+import time
+
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
@@ -192,3 +194,26 @@ def make_token():
         return services.create_access_token(user=user, **kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _let_other_sessions_end(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, wait (up to 5 s) for every other PostgreSQL session
+    on it to end (the live server's thread, the processes tests started): a server backend
+    outlives its client by a moment, and DROP DATABASE refused while one was left, which left
+    the test database behind with a warning at the end of most PostgreSQL runs."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 5
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
