@@ -199,9 +199,10 @@ def make_token():
 @pytest.fixture(scope="session", autouse=True)
 def _let_other_sessions_end(django_db_setup, django_db_blocker):
     """Before the test database is dropped, wait (up to 5 s) for every other PostgreSQL session
-    on it to end (the live server's thread, the processes tests started): a server backend
-    outlives its client by a moment, and DROP DATABASE refused while one was left, which left
-    the test database behind with a warning at the end of most PostgreSQL runs."""
+    on it to end (the live server's thread, the processes tests started). DROP DATABASE found
+    one more session at the end of most PostgreSQL runs and left the test database behind with
+    a warning; it was gone within milliseconds (most likely a server backend outliving its
+    client by a moment), so a short wait is enough."""
     yield
     from django.db import connection
 
