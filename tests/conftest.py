@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.db import connection
 from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
@@ -199,13 +200,10 @@ def make_token():
 @pytest.fixture(scope="session", autouse=True)
 def _let_other_sessions_end(django_db_setup, django_db_blocker):
     """Before the test database is dropped, wait (up to 5 s) for every other PostgreSQL session
-    on it to end (the live server's thread, the processes tests started). DROP DATABASE found
-    one more session at the end of most PostgreSQL runs and left the test database behind with
-    a warning; it was gone within milliseconds (most likely a server backend outliving its
-    client by a moment), so a short wait is enough."""
+    on it to end. DROP DATABASE found one more session at the end of most PostgreSQL runs and
+    left the test database behind with a warning; it was gone within milliseconds (most likely
+    a server backend outliving its client by a moment), so a short wait is enough."""
     yield
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return
     deadline = time.monotonic() + 5

@@ -30,11 +30,15 @@ def _fact(page, term: str):
     return page.locator(f".facts dt:text-is('{term}') + dd")
 
 
+def _name_cells(page):
+    return page.locator("#active-tokens tbody tr td:first-child")
+
+
 def _names(page) -> list[str]:
     """The names in the active tokens' table, once the page is parsed to its end (the caller
     has first waited for something of the new page, so this is not the page before)."""
     page.wait_for_load_state("domcontentloaded")
-    return page.locator("#active-tokens tbody tr td:first-child").all_inner_texts()
+    return _name_cells(page).all_inner_texts()
 
 
 def test_the_detail_page_tells_everything_about_a_token(alice_page, alice, make_token, live_server):
@@ -248,7 +252,7 @@ def test_search_sort_filter_and_pages(alice_page, alice):
     page.get_by_label("Show", exact=True).select_option(label="Expiring within 7 days")
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"filter=expiring"))
-    expect(page.locator("#active-tokens tbody tr td:first-child")).to_have_text(["Nightly export"])
+    expect(_name_cells(page)).to_have_text(["Nightly export"])
     page.get_by_label("Show", exact=True).select_option(label="Never used")
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#active-tokens tbody tr")).to_have_count(25)
