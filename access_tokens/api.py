@@ -36,6 +36,7 @@ from .fields import (
     TextField,
 )
 from .listing import (
+    FirstPageFinder,
     ListQuerySerializer,
     TokenPagination,
     default_list,
@@ -396,13 +397,23 @@ class AccessTokenList(generics.ListCreateAPIView):
         filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
         return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
 
+    def initial(self, request, *args, **kwargs):
+        if request.method in ("GET", "HEAD") and not request.query_params:
+            # The call nearly every client makes, the first page in the default order: a
+            # token's authentication fetches the page in its own query (listing.py).
+            request.token_finder = FirstPageFinder(timezone.now())
+        super().initial(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         if request.query_params:
             return super().list(request, *args, **kwargs)
-        # The call nearly every client makes: the first page, default order. One planned
-        # query for the rows, and a COUNT only when the page is full (listing.py).
-        user, now = request.user, timezone.now()
-        rows = first_page(user, now)
+        # The first page, default order: the rows the token's own query brought, or one
+        # planned query for them (a session); a COUNT only when the page is full.
+        user, finder = request.user, request.token_finder
+        now = finder.now
+        rows = finder.page_for(user)
+        if rows is None:
+            rows = first_page(user, now)
         self.paginator.first(rows, lambda: default_list(user, now).count(), request)
         when = _instant_json()
         return self.paginator.get_paginated_response([token_json(t, now, when) for t in rows])

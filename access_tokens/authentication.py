@@ -65,10 +65,16 @@ def _fail(request, message: str, *, scheme: str, code: str = "invalid_header"):
 
 
 def authenticate_token(request, raw: str, *, scheme: str):
-    """Return (user, token) for a raw token or raise AuthenticationFailed."""
+    """Return (user, token) for a raw token or raise AuthenticationFailed.
+
+    A view that fetches more in the authentication's own query puts its finder (see
+    services.check_access_token) on the request as `token_finder` before authenticating.
+    """
     now = services._now()  # one clock for the check and the last-used write
     try:
-        token = services.check_access_token(raw, now=now)
+        # vars(): DRF's Request would look for a missing attribute on Django's request too,
+        # through an exception, on every other view's requests.
+        token = services.check_access_token(raw, now=now, find=vars(request).get("token_finder"))
     except services.TokenError as e:
         _fail(request, e.message, scheme=scheme, code=e.code)
     services.record_access_token_use(token, request=request, now=now)

@@ -7,9 +7,12 @@ ordering or a page size of 1,000 is a 400, not silently something else); `TokenP
 answers `{"count", "next", "previous", "results"}` with an RFC 8288 Link header.
 
 The call nearly every client makes, the first page with no parameters, is a planned query
-(`first_page`, lookup.py's Plan) rather than an ORM one built and compiled on every request;
-`orm_first_page` is its plain twin, compared field by field in tests/access_tokens/
-test_lookup.py.
+(lookup.py's Plan) rather than an ORM one built and compiled on every request. Called with a
+token, it is the token's own lookup as well (`first_page_by_digest`, through
+`FirstPageFinder`): the page of the tokens of whoever owns the token presented, each with its
+owner joined, so the list costs the one round trip that authentication costs anyway. With a
+session it is `first_page`. `orm_first_page` and `orm_first_page_by_digest` are their plain
+twins, compared field by field in tests/access_tokens/test_lookup.py.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from .expiry import end_of_day_in
-from .lookup import Plan, PlannedQuery
+from .lookup import _DIGEST_PLACEHOLDER, Plan, PlannedQuery, token_by_digest
 from .models import AccessToken, retention_cutoff
 
 STATES = ("all", "active", "inactive")
@@ -147,6 +150,92 @@ class FirstPage(PlannedQuery):
 
 
 first_page = FirstPage()
+
+
+# --- The first page and the token that asks for it, in one query ----------------------------
+
+_DIGEST = AccessToken._meta.get_field("digest")
+
+
+def _page_by_digest(db: str, digest: str, now: dt.datetime) -> QuerySet:
+    """The default first page of the tokens of whoever owns the token with `digest`, each
+    with that owner joined: the owner's own `default_list(owner, now)[:PAGE_SIZE]`."""
+    tokens = AccessToken.objects.using(db).filter(user__access_tokens__digest=digest)
+    tokens = tokens.retained(now).select_related("user")
+    return search_sort_filter(tokens, now=now)[:PAGE_SIZE]
+
+
+def orm_first_page_by_digest(digest: str, now: dt.datetime, using: str | None = None) -> list:
+    """What `first_page_by_digest` must give, with the plain ORM."""
+    return list(_page_by_digest(using or router.db_for_read(AccessToken), digest, now))
+
+
+def _page_by_digest_values(db: str, digest: str, now: dt.datetime) -> dict:
+    connection = connections[db]
+    return {
+        "digest": _DIGEST.get_db_prep_value(digest, connection),
+        "cutoff": _CUTOFF.get_db_prep_value(retention_cutoff(now), connection),
+    }
+
+
+def plan_first_page_by_digest(db: str, now: dt.datetime) -> Plan:
+    """Plan `_page_by_digest` on database `db` (the moment is any)."""
+    queryset = _page_by_digest(db, _DIGEST_PLACEHOLDER, now)
+    return Plan(queryset, db, _page_by_digest_values(db, _DIGEST_PLACEHOLDER, now))
+
+
+class FirstPageByDigest(PlannedQuery):
+    """`first_page_by_digest(digest, now)`: the first page (as `orm_first_page_by_digest`
+    gives it) of the tokens of the owner of the token with this digest, in one planned query;
+    empty when no token has it, or its owner has no token the list shows."""
+
+    def __init__(self, planner=plan_first_page_by_digest) -> None:
+        super().__init__(planner, "the token list's first page by digest")
+
+    def __call__(self, digest: str, now: dt.datetime) -> list[AccessToken]:
+        db = router.db_for_read(AccessToken)
+        planned = self.plan_for(db, now)
+        if planned is None:
+            return orm_first_page_by_digest(digest, now, db)
+        return planned.run(_page_by_digest_values(db, digest, now))
+
+
+first_page_by_digest = FirstPageByDigest()
+
+
+class FirstPageFinder:
+    """A token finder (services.check_access_token's `find`) for a request to the list's
+    first page: it finds the token presented and the first page of its owner's tokens in the
+    same query, so the list costs the one round trip authentication costs anyway.
+
+    The token is one of the page's rows whenever it is on that page (an owner with up to 25
+    tokens, or a token among the newest 25); otherwise, or when no row came back, the usual
+    lookup finds it (one query more, as before). `rows` is then the page, or None where the
+    list must ask for it itself (no row came back, or the finder was never asked: a session,
+    or another owner's request)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.rows: list[AccessToken] | None = None
+        self.owner_pk = None
+
+    def __call__(self, digest: str) -> AccessToken | None:
+        rows = first_page_by_digest(digest, self.now)
+        if rows:
+            self.rows, self.owner_pk = rows, rows[0].user_id
+        for row in rows:
+            if row.digest == digest:
+                return row
+        return token_by_digest(digest)
+
+    def page_for(self, user) -> list[AccessToken] | None:
+        """The rows found, as page 1 of `user`'s list (each row's owner is `user`, as the
+        related manager would set it), or None if they are not `user`'s."""
+        if self.rows is None or self.owner_pk != user.pk:
+            return None
+        for token in self.rows:
+            _OWNER.set_cached_value(token, user)
+        return self.rows
 
 
 class ListQuerySerializer(serializers.Serializer):

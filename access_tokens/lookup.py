@@ -1,6 +1,6 @@
 """
 Planned queries: the token with a given digest, its owner joined (every token check), and the
-API's default first page of a user's tokens (listing.py).
+API's default first page of a user's tokens, or of the owner of a digest (listing.py).
 
 Django rebuilds a queryset's SQL on every execution, and for the lookup, run on every API
 request, that was most of its cost (docs/performance.md, "Profiling"). So these queries are

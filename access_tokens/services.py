@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -120,14 +120,22 @@ def find_access_token(raw: str) -> AccessToken | None:
 
 
 @sensitive_variables("raw")
-def check_access_token(raw: str, *, now: dt.datetime | None = None) -> AccessToken:
+def check_access_token(
+    raw: str,
+    *,
+    now: dt.datetime | None = None,
+    find: Callable[[str], AccessToken | None] | None = None,
+) -> AccessToken:
     """Return the live token for `raw` or raise the TokenError that says why not.
 
-    The single path for every way a token is presented (header, Basic password).
+    The single path for every way a token is presented (header, Basic password). `find`
+    (digest -> the token with that digest, its owner joined, or None) replaces the usual
+    lookup where a request fetches more in the same query (listing.FirstPageFinder); the
+    checks are the same.
     """
     if not is_well_formed(raw):
         raise ChecksumMismatch if has_token_shape(raw) else MalformedToken
-    token = _token_by_digest(token_digest(raw))
+    token = (find or _token_by_digest)(token_digest(raw))
     if token is None:
         raise UnknownToken
     if token.revoked_at is not None:

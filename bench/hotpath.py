@@ -14,7 +14,8 @@ count whatever else the machine is doing).
 
 Cases (bench/urls.py): none (no authentication), authtoken (DRF's), keystand (a token on the
 bench's trivial view), me (the product's /api/v1/me/), bare-me (the bench's Me view, same
-authentication, no token serializer), list (the product's first page of 3 tokens).
+authentication, no token serializer), list (the product's first page of 3 tokens, which comes
+in the token's own query).
 `make bench` (bench/run.py) is the record; this is the workbench.
 """
 

@@ -12,7 +12,16 @@ from django.utils import timezone
 
 from access_tokens import services
 from access_tokens.conf import token_settings
-from access_tokens.listing import PAGE_SIZE, FirstPage, first_page, orm_first_page
+from access_tokens.listing import (
+    PAGE_SIZE,
+    FirstPage,
+    FirstPageByDigest,
+    FirstPageFinder,
+    first_page,
+    first_page_by_digest,
+    orm_first_page,
+    orm_first_page_by_digest,
+)
 from access_tokens.lookup import DigestLookup, Plan, orm_lookup, token_by_digest
 from access_tokens.models import AccessToken
 
@@ -103,8 +112,10 @@ def test_both_plans_are_built_on_this_database(busy_token, alice):
     _token, raw = busy_token
     token_by_digest(services.token_digest(raw))
     first_page(alice, timezone.now())
+    first_page_by_digest(services.token_digest(raw), timezone.now())
     assert isinstance(token_by_digest.plan_for(db), Plan)
     assert isinstance(first_page.plan_for(db), Plan)
+    assert isinstance(first_page_by_digest.plan_for(db), Plan)
 
 
 @pytest.fixture
@@ -175,3 +186,99 @@ def test_a_plan_refuses_values_it_cannot_find_or_tell_apart():
         Plan(queryset, db, {"name": "same", "description": "same"})
     plan = Plan(queryset, db, {"name": "same"})
     assert len(plan.slots["name"]) == 2  # both parameters take the one value
+
+
+@pytest.fixture
+def caller(alice, many_tokens, make_token):
+    """The digest of a token of alice's made after many_tokens, so on her first page."""
+    _token, raw = make_token(alice, name="caller", expires_at=None)
+    return services.token_digest(raw)
+
+
+@pytest.mark.parametrize("keep", [PAGE_SIZE + 10, 7, 1])
+def test_the_first_page_by_digest_gives_exactly_what_the_orm_gives(
+    alice, many_tokens, caller, keep
+):
+    for token in AccessToken.objects.filter(user=alice).order_by("-created_at")[keep:]:
+        token.delete()
+    planned = first_page_by_digest(caller, many_tokens)
+    plain = orm_first_page_by_digest(caller, many_tokens)
+    assert [_fields(t) for t in planned] == [_fields(t) for t in plain]
+    assert [_fields(t.user) for t in planned] == [_fields(t.user) for t in plain]
+    # The same page the owner's own list gives.
+    owners = orm_first_page(alice, many_tokens)
+    assert [_fields(t) for t in planned] == [_fields(t) for t in owners]
+    assert len(planned) == min(PAGE_SIZE, keep)
+    assert caller in {t.digest for t in planned}
+    assert planned[0].created_at.tzinfo is not None
+    assert isinstance(planned[0].pk, type(plain[0].pk))
+
+
+def test_the_first_page_by_digest_is_empty_for_an_unknown_digest(many_tokens):
+    digest = services.token_digest(services.generate_token())
+    assert first_page_by_digest(digest, many_tokens) == []
+    assert orm_first_page_by_digest(digest, many_tokens) == []
+
+
+def test_the_first_page_by_digest_falls_back_to_the_orm_when_it_cannot_be_planned(
+    many_tokens, caller, caplog
+):
+    def broken_planner(db, now):
+        raise ValueError("Not all slots are among the query's parameters: ['digest'].")
+
+    page = FirstPageByDigest(planner=broken_planner)
+    with caplog.at_level(logging.WARNING, logger="access_tokens.lookup"):
+        first, second = page(caller, many_tokens), page(caller, many_tokens)
+    expected = [_fields(t) for t in orm_first_page_by_digest(caller, many_tokens)]
+    assert [_fields(t) for t in first] == [_fields(t) for t in second] == expected
+    warnings = [r for r in caplog.records if "first page by digest" in r.message]
+    assert len(warnings) == 1
+
+
+def test_the_finder_finds_the_token_on_its_page_in_one_query(
+    alice, bob, many_tokens, caller, django_assert_num_queries
+):
+    finder = FirstPageFinder(many_tokens)
+    with django_assert_num_queries(1):
+        token = finder(caller)
+        assert token.user.get_username() == "alice"
+    assert _fields(token) == _fields(orm_lookup(caller))
+    page = finder.page_for(alice)
+    assert any(t is token for t in page)
+    assert [_fields(t) for t in page] == [_fields(t) for t in orm_first_page(alice, many_tokens)]
+    assert all(t.user is alice for t in page)
+    assert finder.page_for(bob) is None  # rows of another owner are never her list
+
+
+def test_the_finder_looks_up_a_token_that_is_not_on_its_page(
+    alice, many_tokens, make_token, django_assert_num_queries
+):
+    old, raw = make_token(alice, name="old", expires_at=None)
+    AccessToken.objects.filter(pk=old.pk).update(created_at=many_tokens - dt.timedelta(days=9))
+    finder = FirstPageFinder(many_tokens)
+    digest = services.token_digest(raw)
+    with django_assert_num_queries(2):
+        token = finder(digest)
+    assert token.pk == old.pk and _fields(token) == _fields(orm_lookup(digest))
+    page = finder.page_for(alice)
+    assert len(page) == PAGE_SIZE and old.pk not in {t.pk for t in page}
+    assert [_fields(t) for t in page] == [_fields(t) for t in orm_first_page(alice, many_tokens)]
+
+
+@pytest.mark.parametrize("stopped", ["long ago", "unknown"])
+def test_the_finder_with_no_rows_leaves_the_page_to_the_list(alice, make_token, stopped):
+    # A token revoked past the retention is on no list (its owner here has no other), and
+    # an unknown digest finds nothing: the usual lookup answers, and there is no page.
+    now = timezone.now()
+    token, raw = make_token(alice, name="gone")
+    if stopped == "long ago":
+        long_ago = now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS + 1)
+        AccessToken.objects.filter(pk=token.pk).update(revoked_at=long_ago)
+    else:
+        raw = services.generate_token()
+    finder = FirstPageFinder(now)
+    found = finder(services.token_digest(raw))
+    assert (found is None) == (stopped == "unknown")
+    if found is not None:
+        assert found.pk == token.pk and found.revoked_at is not None
+    assert finder.page_for(alice) is None

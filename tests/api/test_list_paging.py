@@ -237,9 +237,11 @@ def test_a_page_costs_the_same_few_queries_however_many_tokens(
     alice, make_token, get, django_assert_num_queries
 ):
     get()  # last_used_at written: from now on authentication is one read
-    # The token, then the page: a first page that is not full is its own count.
-    # A full one (25 rows) may have more behind it, so it is counted: three queries.
-    for count, queries in ((1, 2), (24, 2), (25, 3), (40, 3)):
+    # The token and the first page come in one query (listing.FirstPageFinder), and a page
+    # that is not full is its own count. A full one (25 rows) may have more behind it, so it
+    # is counted: two queries. At 40 the calling token (alice's oldest) is not on the first
+    # page, so it is looked up on its own: three.
+    for count, queries in ((1, 1), (24, 1), (25, 2), (40, 3)):
         while alice.access_tokens.count() < count:
             make_token(alice, name="t")
         with django_assert_num_queries(queries):
@@ -297,3 +299,53 @@ def test_the_browsable_api_gets_page_controls_only_when_there_are_pages(
         make_token(alice, name=f"t{i}")
     r = get(query)
     assert r.renderer_context["view"].paginator.display_page_controls is True
+
+
+@pytest.mark.parametrize("count", [1, 24, 25, 26, 40])
+def test_the_page_fetched_with_the_token_is_the_page_the_queryset_gives(
+    alice, make_token, get, count
+):
+    # Without parameters the token's own query brings the first page (listing.
+    # FirstPageFinder); with ?page=1 the paginated queryset does. From 26 on, the calling
+    # token (alice's oldest) is not on the first page.
+    get()  # its last use written, so both calls below see the same row
+    while alice.access_tokens.count() < count:
+        make_token(alice, name=f"t{alice.access_tokens.count()}")
+    folded, plain = get(), get("?page=1")
+    assert folded.status_code == plain.status_code == 200
+    assert folded.json() == plain.json()
+    assert len(folded.json()["results"]) == min(count, 25)
+
+
+def test_the_calling_tokens_row_shows_the_use_it_just_made(alice_token, get):
+    token, _ = alice_token
+    assert token.last_used_at is None
+    first = get().json()["results"]  # this request writes its last use
+    (row,) = first
+    assert row["last_used_at"] is not None and row["last_used_ip"] == "127.0.0.1"
+    assert get("?page=1").json()["results"] == first  # what the database now holds
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"revoked_at": timezone.now() - dt.timedelta(hours=1)}, "token_revoked"),
+        ({"expires_at": timezone.now() - dt.timedelta(hours=1)}, "token_expired"),
+    ],
+)
+def test_a_token_on_its_own_page_is_still_checked(alice_token, get, change, code):
+    # Stopped an hour ago, the token is still on its owner's list, so the page query finds
+    # it; the check refuses it all the same.
+    token, _ = alice_token
+    AccessToken.objects.filter(pk=token.pk).update(**change)
+    r = get()
+    assert r.status_code == 401
+    assert r.json()["code"] == code
+    assert "results" not in r.json()
+
+
+def test_a_token_of_an_inactive_owner_gets_no_page(alice, get):
+    alice.is_active = False
+    alice.save()
+    r = get()
+    assert r.status_code == 401 and r.json()["code"] == "owner_inactive"
