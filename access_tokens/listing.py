@@ -112,7 +112,14 @@ def orm_first_page(user, now: dt.datetime) -> list[AccessToken]:
 
 
 _OWNER = AccessToken._meta.get_field("user")
-_CUTOFF = AccessToken._meta.get_field("revoked_at")  # expires_at is compared with it too
+
+
+def _cutoff_value(connection, now: dt.datetime):
+    """The retention cutoff at `now` as the compiler emits it on `connection`: what
+    DateTimeField.get_db_prep_value gives for an aware datetime, without its checks for the
+    values a field may be handed (a string, a date, a naive datetime), which cost more than
+    the adaptation itself on every list request."""
+    return connection.ops.adapt_datetimefield_value(retention_cutoff(now))
 
 
 def _first_page_values(db: str, owner_pk, now: dt.datetime) -> dict:
@@ -120,7 +127,7 @@ def _first_page_values(db: str, owner_pk, now: dt.datetime) -> dict:
     connection = connections[db]
     return {
         "owner": _OWNER.get_db_prep_value(owner_pk, connection),
-        "cutoff": _CUTOFF.get_db_prep_value(retention_cutoff(now), connection),
+        "cutoff": _cutoff_value(connection, now),
     }
 
 
@@ -154,7 +161,6 @@ first_page = FirstPage()
 
 # --- The first page and the token that asks for it, in one query ----------------------------
 
-_DIGEST = AccessToken._meta.get_field("digest")
 
 
 def _page_by_digest(db: str, digest: str, now: dt.datetime) -> QuerySet:
@@ -171,11 +177,9 @@ def orm_first_page_by_digest(digest: str, now: dt.datetime, using: str | None = 
 
 
 def _page_by_digest_values(db: str, digest: str, now: dt.datetime) -> dict:
-    connection = connections[db]
-    return {
-        "digest": _DIGEST.get_db_prep_value(digest, connection),
-        "cutoff": _CUTOFF.get_db_prep_value(retention_cutoff(now), connection),
-    }
+    """The query's variable parameters, as the compiler emits them on database `db` (a
+    digest is a str, which a CharField hands on as it is)."""
+    return {"digest": digest, "cutoff": _cutoff_value(connections[db], now)}
 
 
 def plan_first_page_by_digest(db: str, now: dt.datetime) -> Plan:

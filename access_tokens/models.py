@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .conf import token_settings
+
 
 class Via(models.TextChoices):
     """The way in through which a token was created or changed."""
@@ -18,8 +20,6 @@ class Via(models.TextChoices):
 def retention_cutoff(now: dt.datetime) -> dt.datetime:
     """Return the moment before which an inactive token is no longer kept: now minus
     ACCESS_TOKEN_INACTIVE_RETENTION_DAYS."""
-    from .conf import token_settings
-
     return now - dt.timedelta(days=token_settings.INACTIVE_RETENTION_DAYS)
 
 

@@ -282,3 +282,17 @@ def test_the_finder_with_no_rows_leaves_the_page_to_the_list(alice, make_token, 
     if found is not None:
         assert found.pk == token.pk and found.revoked_at is not None
     assert finder.page_for(alice) is None
+
+
+def test_the_cutoff_is_sent_as_the_field_would_send_it():
+    from django.db import connections
+
+    from access_tokens.listing import _cutoff_value
+    from access_tokens.models import retention_cutoff
+
+    connection = connections[router.db_for_read(AccessToken)]
+    field = AccessToken._meta.get_field("revoked_at")
+    now = timezone.now()
+    expected = field.get_db_prep_value(retention_cutoff(now), connection)
+    assert _cutoff_value(connection, now) == expected
+    assert type(_cutoff_value(connection, now)) is type(expected)
