@@ -162,7 +162,6 @@ first_page = FirstPage()
 # --- The first page and the token that asks for it, in one query ----------------------------
 
 
-
 def _page_by_digest(db: str, digest: str, now: dt.datetime) -> QuerySet:
     """The default first page of the tokens of whoever owns the token with `digest`, each
     with that owner joined: the owner's own `default_list(owner, now)[:PAGE_SIZE]`."""
