@@ -9,7 +9,12 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from access_tokens import services
-from access_tokens.api import AccessTokenCreatedSerializer, AccessTokenSerializer
+from access_tokens.api import (
+    _DATETIME,
+    AccessTokenCreatedSerializer,
+    AccessTokenSerializer,
+    _instant_json,
+)
 from access_tokens.models import AccessToken, AccessTokenEvent
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +88,25 @@ def test_it_follows_a_projects_own_datetime_format(alice, make_token, settings):
         fast = AccessTokenSerializer(token).data
         assert fast == generic(AccessTokenSerializer, token), token.name
         assert "T" not in fast["created_at"] and "/" in fast["created_at"]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Santiago", "Asia/Kathmandu"])
+def test_instants_are_written_as_drf_writes_them(settings, zone):
+    # In UTC the fast path converts with the fixed-offset zone instead of zoneinfo's: the
+    # same text for values in any zone, with and without microseconds.
+    import zoneinfo
+
+    settings.TIME_ZONE = zone
+    instant = dt.datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=dt.UTC)
+    values = [
+        instant,
+        instant.replace(microsecond=0),
+        instant.astimezone(zoneinfo.ZoneInfo("UTC")),
+        instant.astimezone(zoneinfo.ZoneInfo("Europe/Paris")),
+        instant.astimezone(dt.timezone(dt.timedelta(hours=-3, minutes=-30))),
+        None,
+    ]
+    when = _instant_json()
+    assert [when(v) for v in values] == [_DATETIME.to_representation(v) for v in values]
+    if zone == "UTC":
+        assert when(instant) == "2026-03-29T01:30:05.000120Z"
