@@ -115,7 +115,11 @@ class AccessToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="token_user_created_idx")]
+        # The list's default order to the last tie-break (listing.py: newest first, then id),
+        # so a page is read off the index in order, with no sort.
+        indexes = [
+            models.Index(fields=["user", "-created_at", "id"], name="token_user_created_id_idx")
+        ]
         verbose_name = "personal access token"
 
     def __str__(self) -> str:
