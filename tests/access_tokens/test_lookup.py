@@ -164,19 +164,6 @@ def test_the_first_page_costs_one_query_and_knows_its_owner(
         assert {t.user.get_username() for t in tokens} == {"alice"}
 
 
-def test_the_first_page_falls_back_to_the_orm_when_it_cannot_be_planned(alice, many_tokens, caplog):
-    def broken_planner(db, owner_pk, now):
-        raise ValueError("Not all slots are among the query's parameters: ['owner'].")
-
-    page = FirstPage(planner=broken_planner)
-    with caplog.at_level(logging.WARNING, logger="access_tokens.lookup"):
-        first, second = page(alice, many_tokens), page(alice, many_tokens)
-    expected = [_fields(t) for t in orm_first_page(alice, many_tokens)]
-    assert [_fields(t) for t in first] == [_fields(t) for t in second] == expected
-    warnings = [r for r in caplog.records if "Could not plan the token list" in r.message]
-    assert len(warnings) == 1
-
-
 def test_a_plan_refuses_values_it_cannot_find_or_tell_apart():
     db = router.db_for_read(AccessToken)
     queryset = AccessToken.objects.filter(name="same", description="same")
@@ -220,19 +207,27 @@ def test_the_first_page_by_digest_is_empty_for_an_unknown_digest(many_tokens):
     assert orm_first_page_by_digest(digest, many_tokens) == []
 
 
-def test_the_first_page_by_digest_falls_back_to_the_orm_when_it_cannot_be_planned(
-    many_tokens, caller, caplog
+@pytest.mark.parametrize(
+    ("planned", "plain", "what"),
+    [
+        (FirstPage, orm_first_page, "the token list's first page "),
+        (FirstPageByDigest, orm_first_page_by_digest, "the token list's first page by digest"),
+    ],
+)
+def test_a_first_page_falls_back_to_the_orm_when_it_cannot_be_planned(
+    alice, many_tokens, caller, caplog, planned, plain, what
 ):
-    def broken_planner(db, now):
-        raise ValueError("Not all slots are among the query's parameters: ['digest'].")
+    def broken_planner(db, *args):
+        raise ValueError("Not all slots are among the query's parameters: ['cutoff'].")
 
-    page = FirstPageByDigest(planner=broken_planner)
+    page = planned(planner=broken_planner)
+    key = alice if planned is FirstPage else caller  # whose page: an owner, or a digest's
     with caplog.at_level(logging.WARNING, logger="access_tokens.lookup"):
-        first, second = page(caller, many_tokens), page(caller, many_tokens)
-    expected = [_fields(t) for t in orm_first_page_by_digest(caller, many_tokens)]
+        first, second = page(key, many_tokens), page(key, many_tokens)
+    expected = [_fields(t) for t in plain(key, many_tokens)]
     assert [_fields(t) for t in first] == [_fields(t) for t in second] == expected
-    warnings = [r for r in caplog.records if "first page by digest" in r.message]
-    assert len(warnings) == 1
+    warnings = [r for r in caplog.records if f"Could not plan {what}" in r.message]
+    assert len(warnings) == 1  # once, not on every request
 
 
 def test_the_finder_finds_the_token_on_its_page_in_one_query(
