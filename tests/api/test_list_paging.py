@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from access_tokens import services
 from access_tokens.models import AccessToken
+from tests.api.headers import basic
 
 pytestmark = pytest.mark.django_db
 
@@ -349,3 +350,30 @@ def test_a_token_of_an_inactive_owner_gets_no_page(alice, get):
     alice.save()
     r = get()
     assert r.status_code == 401 and r.json()["code"] == "owner_inactive"
+
+
+@pytest.mark.parametrize("scheme", ["AccessToken", "Bearer", "Basic"])
+def test_every_way_to_present_the_token_gets_the_page_in_one_query(
+    alice, alice_token, make_token, api_client, django_assert_num_queries, scheme
+):
+    _token, raw = alice_token
+    make_token(alice, name="second")
+    header = basic(raw) if scheme == "Basic" else f"{scheme} {raw}"
+    api_client.get(URL, HTTP_AUTHORIZATION=header)  # its last use written
+    with django_assert_num_queries(1):
+        r = api_client.get(URL, HTTP_AUTHORIZATION=header)
+    assert [row["name"] for row in r.json()["results"]] == ["second", "laptop"]
+    with django_assert_num_queries(1):
+        head = api_client.head(URL, HTTP_AUTHORIZATION=header)
+    assert head.status_code == 200 and head["Link"] == r["Link"]
+
+
+def test_a_session_gets_the_same_page_as_a_token(alice, alice_token, get):
+    from rest_framework.test import APIClient
+
+    get()  # the token's last use written, so both answers below show the same row
+    browser = APIClient()
+    browser.force_login(alice)
+    by_session = browser.get(URL)
+    assert by_session.status_code == 200
+    assert by_session.json() == get().json()
