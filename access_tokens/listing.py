@@ -220,12 +220,10 @@ class FirstPageFinder:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self.rows: list[AccessToken] | None = None
-        self.owner_pk = None
 
     def __call__(self, digest: str) -> AccessToken | None:
         rows = first_page_by_digest(digest, self.now)
-        if rows:
-            self.rows, self.owner_pk = rows, rows[0].user_id
+        self.rows = rows or None
         for row in rows:
             if row.digest == digest:
                 return row
@@ -234,7 +232,7 @@ class FirstPageFinder:
     def page_for(self, user) -> list[AccessToken] | None:
         """The rows found, as page 1 of `user`'s list (each row's owner is `user`, as the
         related manager would set it), or None if they are not `user`'s."""
-        if self.rows is None or self.owner_pk != user.pk:
+        if self.rows is None or self.rows[0].user_id != user.pk:
             return None
         for token in self.rows:
             _OWNER.set_cached_value(token, user)
