@@ -47,6 +47,7 @@ from django.db import connections, router
 from django.db.models import Model, QuerySet, signals
 from django.db.models.base import ModelState
 from django.db.models.query import get_related_populators
+from django.utils.dateparse import parse_datetime
 
 from .models import AccessToken
 
@@ -95,7 +96,7 @@ class Plan:
             _populator(populator) for populator in get_related_populators(klass_info, select, db)
         ]
         self.db = db
-        self.fast_sql = _driver_sql(connection.vendor, sql)
+        self.fast_sql = _driver_sql(connection.vendor, sql, select)
         self.generation = _generation
 
     def run(self, values: dict[str, Any]) -> list:
@@ -137,10 +138,11 @@ setting_changed.connect(_new_generation)
 def _converter(convs: list, expression, connection) -> Callable[[Any], Any]:
     """Return fn(value) -> what Django's converters for this column make of it.
 
-    SQLite's datetimes are the one exception to calling Django's own: its driver already
-    hands back a naive datetime (Django registers the converter), and Django's converter then
+    SQLite's datetimes are the one exception to calling Django's own: Django's converter
     reads settings.USE_TZ and the connection's zone for each value just to attach the zone;
-    here both are read once, when the plan is built (and again after either changes)."""
+    here both are read once, when the plan is built (and again after either changes). The
+    value comes as text on the fast path (see _undeclared) and as a naive datetime through
+    Django's cursor (the driver's converter that Django registers); both end the same."""
     ops = connection.ops
     if (
         connection.vendor == "sqlite"
@@ -150,6 +152,8 @@ def _converter(convs: list, expression, connection) -> Callable[[Any], Any]:
         zone, convert = connection.timezone, ops.convert_datetimefield_value
 
         def aware(value):
+            if type(value) is str:
+                value = parse_datetime(value)  # what the driver's converter does with it
             if type(value) is dt.datetime and value.tzinfo is None:
                 return value.replace(tzinfo=zone)
             return convert(value, expression, connection)
@@ -220,19 +224,43 @@ def _populator(populator) -> Callable[[Any, Model], None]:
     return populate
 
 
-def _driver_sql(vendor: str, sql: str) -> str | None:
-    """Return `sql` in the driver's own placeholder style, or None where the plan goes
-    through Django's cursor."""
+def _driver_sql(vendor: str, sql: str, select: list) -> str | None:
+    """Return `sql` in the driver's own placeholder style (on SQLite, its columns undeclared),
+    or None where the plan goes through Django's cursor."""
     if vendor == "sqlite":
         from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
-        return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+        return FORMAT_QMARK_REGEX.sub("?", _undeclared(sql, select)).replace("%%", "%")
     if vendor == "postgresql":
         from django.db.backends.postgresql import psycopg_any  # only where psycopg is installed
 
         if psycopg_any.is_psycopg3:
             return sql  # psycopg's server-binding cursor takes %s placeholders itself
     return None
+
+
+def _undeclared(sql: str, select: list) -> str:
+    """Return SQLite's `sql` with each selected column behind SQLite's no-op unary `+`.
+
+    Django opens SQLite connections with PARSE_DECLTYPES, so for every statement the driver
+    reads each result column's declared type, upper-cases it and looks for a converter, then
+    runs the ones it finds (datetimes, booleans) in Python: for the thirty columns of the token
+    and its owner, over a tenth of an authenticated request (measured while writing this). An
+    expression has no declared type, so `+"table"."column"` comes back as stored, and the
+    plan's converters, Django's own for each field, turn it into what the ORM gives
+    (tests/access_tokens/test_lookup.py compares them field by field). A select list that is
+    not what this expects (aliases, another layout) is left as it is: slower, same answers.
+    """
+    columns = []
+    for _expression, (column, _params), alias in select:
+        if alias is not None:
+            return sql
+        columns.append(column)
+    keyword, _, rest = sql.partition(" ")
+    listed = ", ".join(columns)
+    if keyword != "SELECT" or not rest.startswith(listed + " FROM "):
+        return sql
+    return " ".join((keyword, ", ".join("+" + c for c in columns))) + rest[len(listed) :]
 
 
 def _driver_fetch(connection, sql: str, params: list) -> list:

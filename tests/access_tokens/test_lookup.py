@@ -7,7 +7,8 @@ import datetime as dt
 import logging
 
 import pytest
-from django.db import router
+from django.db import connections, router
+from django.db.models import Count, F
 from django.utils import timezone
 
 from access_tokens import services
@@ -22,7 +23,7 @@ from access_tokens.listing import (
     orm_first_page,
     orm_first_page_by_digest,
 )
-from access_tokens.lookup import DigestLookup, Plan, orm_lookup, token_by_digest
+from access_tokens.lookup import DigestLookup, Plan, _undeclared, orm_lookup, token_by_digest
 from access_tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +117,26 @@ def test_both_plans_are_built_on_this_database(busy_token, alice):
     assert isinstance(token_by_digest.plan_for(db), Plan)
     assert isinstance(first_page.plan_for(db), Plan)
     assert isinstance(first_page_by_digest.plan_for(db), Plan)
+    if connections[db].vendor == "sqlite":
+        # SQLite's driver is not asked to convert: every column comes back undeclared, and the
+        # comparisons above show the plan's own converters give what the ORM gives.
+        for plan in (token_by_digest, first_page, first_page_by_digest):
+            assert plan.plan_for(db).fast_sql.startswith('SELECT +"')
+
+
+def test_a_select_list_it_does_not_expect_is_left_as_it_is():
+    def compiled(queryset):
+        compiler = queryset.query.get_compiler("default")
+        sql, _params = compiler.as_sql()
+        return sql, compiler.select
+
+    sql, select = compiled(AccessToken.objects.filter(name="x"))
+    assert _undeclared(sql, select).startswith('SELECT +"access_tokens_accesstoken"."id", +"')
+    assert _undeclared(sql, select).endswith(sql[sql.index(" FROM ") :])
+    aliased = compiled(AccessToken.objects.annotate(label=F("name")))
+    assert _undeclared(*aliased) == aliased[0]
+    counted = compiled(AccessToken.objects.values("user").annotate(n=Count("id")))
+    assert _undeclared(*counted) == counted[0]
 
 
 @pytest.fixture
