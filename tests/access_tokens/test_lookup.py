@@ -131,8 +131,10 @@ def test_a_select_list_it_does_not_expect_is_left_as_it_is():
         return sql, compiler.select
 
     sql, select = compiled(AccessToken.objects.filter(name="x"))
-    assert _undeclared(sql, select).startswith('SELECT +"access_tokens_accesstoken"."id", +"')
-    assert _undeclared(sql, select).endswith(sql[sql.index(" FROM ") :])
+    undeclared = _undeclared(sql, select)
+    assert undeclared.startswith('SELECT +"access_tokens_accesstoken"."id" AS "0", +"')
+    assert f'AS "{len(select) - 1}" FROM ' in undeclared
+    assert undeclared.endswith(sql[sql.index(" FROM ") :])
     aliased = compiled(AccessToken.objects.annotate(label=F("name")))
     assert _undeclared(*aliased) == aliased[0]
     counted = compiled(AccessToken.objects.values("user").annotate(n=Count("id")))
