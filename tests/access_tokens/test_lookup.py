@@ -124,7 +124,7 @@ def test_both_plans_are_built_on_this_database(busy_token, alice):
             assert plan.plan_for(db).fast_sql.startswith('SELECT +"')
 
 
-def test_a_select_list_it_does_not_expect_is_left_as_it_is():
+def test_a_plain_select_list_is_undeclared_and_any_other_left_as_it_is():
     def compiled(queryset):
         compiler = queryset.query.get_compiler("default")
         sql, _params = compiler.as_sql()
