@@ -69,6 +69,7 @@ def main() -> None:
     from rest_framework.authtoken.models import Token
 
     from bench import micro
+    from bench.run import per_round
 
     call_command("migrate", verbosity=0, interactive=False)
     alice = micro.make_user("default", "alice")
@@ -120,9 +121,9 @@ def main() -> None:
     print(f"{'case':<10} {'median µs':>10} {'IQR µs':>17}  vs {base}  vs bare-me")
     for name in cases:
         r = result[name]
-        ratio = r["median_us"] / result[base]["median_us"]
+        ratio = per_round(r, result[base])  # paired round by round, as make bench does
         vs_me = (
-            f"{result['bare-me']['median_us'] / r['median_us']:.3f}×"
+            f"{per_round(result['bare-me'], r):.3f}×"
             if "bare-me" in result and name in ("me", "list")
             else ""
         )

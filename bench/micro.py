@@ -144,6 +144,7 @@ def measure(cases: list[Case], rounds: int, rng: random.Random) -> dict:
             "q3_us": q3,
             "mean_us": statistics.fmean(means[name]),
             "rounds": len(values),
+            "round_medians_us": values,
         }
     return out
 

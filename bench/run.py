@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,54 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+class Ratio(float):
+    """A ratio of two cases, with the interquartile range over rounds of its per-round values
+    (`q1`, `q3`; both the ratio itself where the run kept no rounds)."""
+
+    q1: float
+    q3: float
+
+    def spread(self) -> str:
+        """Return ", middle half of rounds a–b×", or "" where there were no rounds."""
+        return (
+            ""
+            if self.q1 == self.q3 == self
+            else f"; middle half of rounds {self.q1:.3f}–{self.q3:.3f}×"
+        )
+
+
+def _ratio(values: list[float]) -> Ratio:
+    ratio = Ratio(statistics.median(values))
+    ratio.q1, _, ratio.q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+    return ratio
+
+
+def per_round(case: dict, yardstick: dict) -> Ratio:
+    """Return case's time over yardstick's, paired round by round: the median over rounds of
+    the two medians' ratio within the same round. The cases of a round run back to back, so a
+    round the machine made slow (another job, a noisy neighbour) slows both and leaves their
+    ratio alone, where dividing the medians over all rounds would let it in. A run without
+    per-round figures (an older bench/results JSON) gives the ratio of the medians."""
+    a, b = case.get("round_medians_us"), yardstick.get("round_medians_us")
+    if not a or not b or len(a) != len(b):
+        return _ratio([case["median_us"] / yardstick["median_us"]])
+    return _ratio([x / y for x, y in zip(a, b, strict=True)])
+
+
+def rate_per_round(case: dict, yardstick: dict) -> Ratio:
+    """Return case's requests/s over yardstick's under load, paired round by round as
+    per_round does (wrk's runs of a round follow one another); the ratio of the overall
+    rates where the run kept no rounds."""
+    a, b = case.get("rounds"), yardstick.get("rounds")
+    if not a or not b or len(a) != len(b):
+        return _ratio([case["rps"] / yardstick["rps"]])
+
+    def rate(run: dict) -> float:
+        return run["requests"] / run["duration_us"]
+
+    return _ratio([rate(x) / rate(y) for x, y in zip(a, b, strict=True)])
+
+
 # --- Report -----------------------------------------------------------------------------------
 
 
@@ -191,9 +240,11 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         f"{data['params']['per_round']} requests "
         f"({data['params']['argon_per_round']} for Argon2) in a freshly shuffled order, so a busy "
         "moment on the machine hits every case. The figure is the median over rounds of each "
-        "round's median time per request (interquartile range over rounds in brackets); the "
-        "ratio is to `authtoken` measured in the same rounds. Each heading says how many "
-        "tokens the table held (section 2 varies it).",
+        "round's median time per request (interquartile range over rounds in brackets). Every "
+        "ratio, here and below, is paired round by round: the median over rounds of the two "
+        "cases' ratio within the same round, so a round the machine made slow for both leaves "
+        "it alone; the targets give the middle half of the rounds' ratios too. Each heading "
+        "says how many tokens the table held (section 2 varies it).",
         "",
     ]
     for db in data["databases"]:
@@ -201,8 +252,8 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         main = res["main_size"]
         results = res["results"]
         held = res["tokens"][str(main)]
-        base = results[f"authtoken@{main}"]["median_us"]
-        floor = results[f"none@{main}"]["median_us"]
+        base = results[f"authtoken@{main}"]
+        floor = results[f"none@{main}"]
         rows = []
         for name in [
             "none",
@@ -226,8 +277,8 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
                     CASE_LABELS[name],
                     us(r["median_us"]),
                     f"[{us(r['q1_us'])}–{us(r['q3_us'])}]",
-                    f"{r['median_us'] / base:.2f}×",
-                    f"{r['median_us'] / floor:.2f}×",
+                    f"{per_round(r, base):.2f}×",
+                    f"{per_round(r, floor):.2f}×",
                 ]
             )
         parts += [
@@ -238,32 +289,31 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             "",
         ]
         for name in ("keystand", "bearer", "basic"):
-            ratio = results[f"{name}@{main}"]["median_us"] / base
+            ratio = per_round(results[f"{name}@{main}"], base)
             targets.append(
                 (
-                    f"{res['label']}: {CASE_LABELS[name]} ≤ 1.05× authtoken (is {ratio:.3f}×)",
+                    f"{res['label']}: {CASE_LABELS[name]} ≤ 1.05× authtoken "
+                    f"(is {ratio:.3f}×{ratio.spread()})",
                     ratio <= 1.05,
                 )
             )
         limit = FLOOR_TARGETS[res["label"]]
-        ratio = results[f"keystand@{main}"]["median_us"] / floor
+        ratio = per_round(results[f"keystand@{main}"], floor)
         targets.append(
             (
                 f"{res['label']}: Keystand ≤ {limit}× the no-authentication floor "
-                f"(is {ratio:.3f}×)",
+                f"(is {ratio:.3f}×{ratio.spread()})",
                 ratio <= limit,
             )
         )
         for name, yardstick, label in NEW_PATHS:
             if f"{name}@{main}" not in results:
                 continue
-            ratio = (
-                results[f"{name}@{main}"]["median_us"] / results[f"{yardstick}@{main}"]["median_us"]
-            )
+            ratio = per_round(results[f"{name}@{main}"], results[f"{yardstick}@{main}"])
             targets.append(
                 (
                     f"{res['label']}: {label} cost nothing measurable, ≤ 1.05× "
-                    f"{CASE_LABELS[yardstick]} (is {ratio:.3f}×)",
+                    f"{CASE_LABELS[yardstick]} (is {ratio:.3f}×{ratio.spread()})",
                     ratio <= 1.05,
                 )
             )
@@ -271,7 +321,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         if argon:
             params = res["argon2"]
             parts += [
-                f"Argon2 costs {argon['median_us'] / base:,.0f}× `authtoken` per request here: "
+                f"Argon2 costs {per_round(argon, base):,.0f}× `authtoken` per request here: "
                 f"{argon['median_us'] / 1000:,.0f} ms (Django's Argon2 parameters: "
                 f"{params['memory_kib'] / 1024:,.0f} MiB of memory, {params['time_cost']} "
                 f"passes, {params['parallelism']} lanes) on every call, where the token's 256 "
@@ -296,31 +346,32 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         res = data["micro"][db]
         sizes = res["sizes"]
         results = res["results"]
-        first = results[f"keystand@{sizes[0]}"]["median_us"]
+        first = results[f"keystand@{sizes[0]}"]
         rows = []
-        worst = 0.0
+        worst = per_round(first, first)
         for size in sizes:
-            ks = results[f"keystand@{size}"]["median_us"]
+            ks = results[f"keystand@{size}"]
             at = results[f"authtoken@{size}"]["median_us"]
             user100 = results.get(f"keystand_user100@{size}")
-            worst = max(worst, ks / first)
+            growth = per_round(ks, first)
+            worst = max(worst, growth)
             rows.append(
                 [
                     f"{res['tokens'][str(size)]:,}",
-                    us(ks),
-                    f"{ks / first:.2f}",
+                    us(ks["median_us"]),
+                    f"{growth:.2f}",
                     us(user100["median_us"]) if user100 else "–",
-                    f"{user100['median_us'] / ks:.2f}" if user100 else "–",
+                    f"{per_round(user100, ks):.2f}" if user100 else "–",
                     us(at),
                     f"{res['fill_seconds'][str(size)]:.1f} s",
                 ]
             )
             if user100:
-                ratio = user100["median_us"] / ks
+                ratio = per_round(user100, ks)
                 targets.append(
                     (
                         f"{res['label']}: 1 → 100 tokens per user at {size:,} tokens ≤ 1.10× "
-                        f"(is {ratio:.3f}×)",
+                        f"(is {ratio:.3f}×{ratio.spread()})",
                         ratio <= 1.10,
                     )
                 )
@@ -343,7 +394,8 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
         ]
         targets.append(
             (
-                f"{res['label']}: {sizes[0]:,} → {sizes[-1]:,} tokens ≤ 1.10× (worst {worst:.3f}×)",
+                f"{res['label']}: {sizes[0]:,} → {sizes[-1]:,} tokens ≤ 1.10× "
+                f"(worst {worst:.3f}×{worst.spread()})",
                 worst <= 1.10,
             )
         )
@@ -435,7 +487,8 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             f"sections 1–3, holding {load['tokens_in_table']:,} tokens); wrk with "
             f"{load['threads']} threads and {load['connections']} connections on the same "
             f"{m['cores']}-core machine, {load['seconds_per_case']} s per case in "
-            f"{load['rounds']} alternating rounds. The first two cases hit the same "
+            f"{load['rounds']} alternating rounds; ratios are paired round by round as in "
+            "section 1. The first two cases hit the same "
             "`/api/v1/me/`-like view (`bench/views.py: Me`: id, username, email) with the "
             "product's throttles on, so they compare authentication alone; it is routed inside "
             "the product's `/api/v1/` (`/api/v1/bench/me/…`), so it meets the same URL levels "
@@ -464,7 +517,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
                 [
                     label,
                     f"{c['rps']:,.0f}",
-                    f"{c['rps'] / at['rps']:.2f}×",
+                    f"{rate_per_round(c, at):.2f}×",
                     f"{c['p50_ms']:.1f}",
                     f"{c['p99_ms']:.1f}",
                     f"{c['requests']:,}",
@@ -502,12 +555,12 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             c = load["cases"].get(name)
             if c is None:
                 continue
-            ratio = c["rps"] / yardstick["rps"]
+            ratio = rate_per_round(c, yardstick)
             errors = c["non_2xx"] + c["socket_errors"]
             targets.append(
                 (
-                    f"Under load: {label} ≥ 0.95× {against}'s requests/s (is {ratio:.3f}×) "
-                    f"with zero errors ({errors})",
+                    f"Under load: {label} ≥ 0.95× {against}'s requests/s "
+                    f"(is {ratio:.3f}×{ratio.spread()}) with zero errors ({errors})",
                     ratio >= 0.95 and errors == 0,
                 )
             )
@@ -621,8 +674,14 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
     m = data["machine"]
     micro = [data["micro"][db] for db in data["databases"]]
 
+    def case(res, name, size=None):
+        return res["results"][f"{name}@{size or res['main_size']}"]
+
     def at(res, name, size=None):
-        return res["results"][f"{name}@{size or res['main_size']}"]["median_us"]
+        return case(res, name, size)["median_us"]
+
+    def rel(res, name, yardstick, size=None):
+        return per_round(case(res, name, size), case(res, yardstick, size))
 
     def ratio_range(values):
         lo, hi = min(values), max(values)
@@ -633,23 +692,20 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
 
     def keystand(res):
         values = [at(res, n) for n in ("keystand", "bearer", "basic")]
-        ratios = [v / at(res, "authtoken") for v in values]
+        ratios = [rel(res, n, "authtoken") for n in ("keystand", "bearer", "basic")]
         return " / ".join(us(v) for v in values) + f" ({ratio_range(ratios)})"
 
     def argon(res):
-        return (
-            f"{at(res, 'argon2') / 1000:,.0f} ms ({at(res, 'argon2') / at(res, 'authtoken'):,.0f}×)"
-        )
+        return f"{at(res, 'argon2') / 1000:,.0f} ms ({rel(res, 'argon2', 'authtoken'):,.0f}×)"
 
     def scaling(res):
-        worst = max(
-            at(res, "keystand", s) / at(res, "keystand", res["sizes"][0]) for s in res["sizes"]
-        )
+        first = case(res, "keystand", res["sizes"][0])
+        worst = max(per_round(case(res, "keystand", s), first) for s in res["sizes"])
         return f"≤ {worst:.2f}×"
 
     def per_user(res):
         sizes = [s for s in res["sizes"] if f"keystand_user100@{s}" in res["results"]]
-        return ratio_range([at(res, "keystand_user100", s) / at(res, "keystand", s) for s in sizes])
+        return ratio_range([rel(res, "keystand_user100", "keystand", s) for s in sizes])
 
     def writes(res):
         w = res["writes"]["keystand_first_stale"]
@@ -663,7 +719,7 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
         ("Keystand `AccessToken` / `Bearer` / Basic, µs per request", keystand),
         (
             "Keystand against the floor (target ≤ 1.5× SQLite, ≤ 2.5× PostgreSQL)",
-            lambda r: f"{at(r, 'keystand') / at(r, 'none'):.2f}×",
+            lambda r: f"{rel(r, 'keystand', 'none'):.2f}×",
         ),
         ("Naive Argon2-verified token, per request", argon),
         (f"Keystand, {micro[0]['sizes'][0]:,} → {largest:,} tokens in the table", scaling),
@@ -690,12 +746,12 @@ def headline(data: dict, targets: list[tuple[str, bool]]) -> str | None:
         f"{c['keystand']['rps']:,.0f} requests/s (p50 {c['keystand']['p50_ms']:.1f} ms, p99 "
         f"{c['keystand']['p99_ms']:.1f} ms) against `authtoken`'s {base['rps']:,.0f} (p50 "
         f"{base['p50_ms']:.1f} ms, p99 {base['p99_ms']:.1f} ms), "
-        f"{c['keystand']['rps'] / base['rps']:.2f}×; the product's own `/api/v1/me/`, which "
+        f"{rate_per_round(c['keystand'], base):.2f}×; the product's own `/api/v1/me/`, which "
         f"also serialises the token, {c['keystand_api_me']['rps']:,.0f} requests/s "
-        f"({c['keystand_api_me']['rps'] / c['keystand']['rps']:.2f}× the bare view)"
+        f"({rate_per_round(c['keystand_api_me'], c['keystand']):.2f}× the bare view)"
         + (
             f", and its token list {c['keystand_api_list']['rps']:,.0f} requests/s "
-            f"({c['keystand_api_list']['rps'] / c['keystand']['rps']:.2f}×)"
+            f"({rate_per_round(c['keystand_api_list'], c['keystand']):.2f}×)"
             if "keystand_api_list" in c
             else ""
         )
