@@ -165,7 +165,7 @@ class Ratio(float):
     q3: float
 
     def spread(self) -> str:
-        """Return ", middle half of rounds a–b×", or "" where there were no rounds."""
+        """Return "; middle half of rounds a–b×", or "" where there were no rounds."""
         return (
             ""
             if self.q1 == self.q3 == self
