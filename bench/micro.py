@@ -109,7 +109,8 @@ class Case:
 
 
 def measure(cases: list[Case], rounds: int, rng: random.Random) -> dict:
-    """Return per case the median over rounds of each round's median µs per request.
+    """Return per case the median over rounds of each round's median µs per request, and
+    those per-round medians (bench/run.py pairs cases round by round with them).
 
     A request's own median shrugs off the moments another process takes the CPU; the mean
     (kept for the record) does not.

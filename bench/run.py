@@ -158,11 +158,13 @@ def verdict(ok: bool) -> str:
 
 
 class Ratio(float):
-    """A ratio of two cases, with the interquartile range over rounds of its per-round values
-    (`q1`, `q3`; both the ratio itself where the run kept no rounds)."""
+    """A ratio of two cases, with the interquartile range (`q1`, `q3`) of its per-round
+    values; both are the ratio itself where the run kept no rounds."""
 
-    q1: float
-    q3: float
+    def __new__(cls, values: list[float]) -> "Ratio":
+        ratio = super().__new__(cls, statistics.median(values))
+        ratio.q1, _, ratio.q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
+        return ratio
 
     def spread(self) -> str:
         """Return "; middle half of rounds a–b×", or "" where there were no rounds."""
@@ -173,10 +175,11 @@ class Ratio(float):
         )
 
 
-def _ratio(values: list[float]) -> Ratio:
-    ratio = Ratio(statistics.median(values))
-    ratio.q1, _, ratio.q3 = statistics.quantiles(values, n=4) if len(values) > 1 else values * 3
-    return ratio
+def _paired(a: list[float] | None, b: list[float] | None, overall: float) -> Ratio:
+    """Return a's figures over b's, round by round; `overall` where either kept no rounds."""
+    if not a or not b or len(a) != len(b):
+        return Ratio([overall])
+    return Ratio([x / y for x, y in zip(a, b, strict=True)])
 
 
 def per_round(case: dict, yardstick: dict) -> Ratio:
@@ -185,24 +188,22 @@ def per_round(case: dict, yardstick: dict) -> Ratio:
     round the machine made slow (another job, a noisy neighbour) slows both and leaves their
     ratio alone, where dividing the medians over all rounds would let it in. A run without
     per-round figures (an older bench/results JSON) gives the ratio of the medians."""
-    a, b = case.get("round_medians_us"), yardstick.get("round_medians_us")
-    if not a or not b or len(a) != len(b):
-        return _ratio([case["median_us"] / yardstick["median_us"]])
-    return _ratio([x / y for x, y in zip(a, b, strict=True)])
+    return _paired(
+        case.get("round_medians_us"),
+        yardstick.get("round_medians_us"),
+        case["median_us"] / yardstick["median_us"],
+    )
 
 
 def rate_per_round(case: dict, yardstick: dict) -> Ratio:
     """Return case's requests/s over yardstick's under load, paired round by round as
     per_round does (wrk's runs of a round follow one another); the ratio of the overall
     rates where the run kept no rounds."""
-    a, b = case.get("rounds"), yardstick.get("rounds")
-    if not a or not b or len(a) != len(b):
-        return _ratio([case["rps"] / yardstick["rps"]])
 
-    def rate(run: dict) -> float:
-        return run["requests"] / run["duration_us"]
+    def rates(c: dict) -> list[float]:
+        return [run["requests"] / run["duration_us"] for run in c.get("rounds") or []]
 
-    return _ratio([rate(x) / rate(y) for x, y in zip(a, b, strict=True)])
+    return _paired(rates(case), rates(yardstick), case["rps"] / yardstick["rps"])
 
 
 # --- Report -----------------------------------------------------------------------------------
