@@ -105,14 +105,17 @@ class ApiClient:
         return ids
 
 
-def _drive(clients, base, recorder, seconds, stop_early: threading.Event | None = None) -> None:
-    stop = stop_early or threading.Event()
+def _drive(clients, base, recorder, seconds, pace: float = 0.0) -> None:
+    """Each client sends one request after another for `seconds`; with a `pace`, no sooner
+    than `pace` seconds after its previous one started (the quick run's clients: a steady
+    load, enough for every check's minimum, without spending the machine on it)."""
     deadline = time.monotonic() + seconds
 
     def loop(client: ApiClient) -> None:
         rng = random.Random(client.seed)
-        while time.monotonic() < deadline and not stop.is_set():
+        while (started := time.monotonic()) < deadline:
             client.step(base, recorder, rng)
+            time.sleep(max(0.0, started + pace - time.monotonic()))
 
     threads = [threading.Thread(target=loop, args=(c,)) for c in clients]
     for t in threads:
@@ -210,7 +213,7 @@ def kill_a_replica(run) -> tuple[list[Check], dict]:
     victim = run.replicas[1]
     killer = threading.Timer(run.seconds / 3, victim.kill)
     killer.start()
-    _drive(clients, run.haproxy.base, recorder, run.seconds)
+    _drive(clients, run.haproxy.base, recorder, run.seconds, run.pace)
     killer.join()
     time.sleep(1)  # let HAProxy write its last log lines
     states = run.haproxy.server_states()
@@ -290,7 +293,7 @@ def stop_redis(run) -> tuple[list[Check], dict]:
     browser_thread = threading.Thread(target=sign_ins)
     fault.start()
     browser_thread.start()
-    _drive(clients, run.haproxy.base, recorder, total)
+    _drive(clients, run.haproxy.base, recorder, total, run.pace)
     fault.join()
     done.set()
     browser_thread.join()

@@ -37,7 +37,12 @@ def write(path: Path, run, checks: list[Check], throughput: dict, command: str) 
         "ports behind HAProxy (round robin, health checks on `/healthz` every 0.5 s, "
         "`option forwardfor`), `TRUSTED_PROXIES=127.0.0.1`, one PostgreSQL database of the "
         f"run's own (`{run.database.name}` on the local server), a private Redis on a free "
-        f"port. {run.clients} API clients per fault run, {run.seconds:.0f} s each.",
+        f"port. {run.clients} API clients per fault run, {run.seconds:.0f} s each"
+        + (
+            f", each sending at most {1 / run.pace:.0f} requests/s."
+            if run.pace
+            else ", each sending as fast as it is answered."
+        ),
         (
             "- Limits checked (the quick run lowers the per-user rate to keep it short): "
             if run.quick
