@@ -3,6 +3,8 @@ The fixed cast of every test: alice owns tokens, bob is another user, charlie is
 and gets 404 for other people's things; olivia is an operator (staff and superuser).
 """
 
+import fcntl
+import shutil
 import time
 
 import pytest
@@ -87,6 +89,31 @@ def pytest_collection_modifyitems(session, config, items):
     rank = {path: i for i, path in enumerate(SLOWEST_FIRST)}
     # A stable sort: tests keep their order within a file.
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOWEST_FIRST)))
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory, worker_id):
+    """Return a STATIC_ROOT filled by collectstatic, for the production servers tests start.
+
+    Collected once per test run, as a deployment collects once per release, and shared by
+    pytest-xdist's workers through a lock in their common temporary directory: collectstatic
+    (hashing and compressing the admin's and the API docs' files too) took 4 CPU-seconds, and
+    five files ran it. The servers only read it.
+    """
+    from tests.project.test_gunicorn import collect_static
+
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # popen-gwN: the run's own directory is the parent
+        shared = shared.parent
+    root = shared / "keystand-static" / "staticfiles"
+    with open(shared / "keystand-static.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root.parent / "ready").exists():
+            shutil.rmtree(root.parent, ignore_errors=True)
+            root.mkdir(parents=True)
+            collect_static(root)
+            (root.parent / "ready").touch()
+    return root
 
 
 def pytest_unconfigure(config):

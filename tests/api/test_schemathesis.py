@@ -64,12 +64,11 @@ def _server_env(database_url: str, static_root: Path) -> dict[str, str]:
     }
 
 
-def test_the_fuzzer_finds_nothing_wrong(tmp_path):
+def test_the_fuzzer_finds_nothing_wrong(tmp_path, static_root):
     with fresh_database(tmp_path) as database_url:
-        env = _server_env(database_url, tmp_path / "static")
-        for command in ("migrate", "collectstatic"):
-            step = run_manage(command, "--no-input", env=env, timeout=120)
-            assert step.returncode == 0, step.stdout + step.stderr
+        env = _server_env(database_url, static_root)
+        step = run_manage("migrate", "--no-input", env=env, timeout=120)
+        assert step.returncode == 0, step.stdout + step.stderr
         server = Server(env, tmp_path / "gunicorn.log")
         try:
             server.wait_until_up()

@@ -125,10 +125,10 @@ def _worker(env: dict[str, str]) -> subprocess.CompletedProcess:
     return _manage(env, "db_worker", "--batch", "--no-startup-delay", "--interval", "0")
 
 
-def test_a_hung_mail_server_delays_mail_not_requests(tmp_path, silent_smtp, inbox):
+def test_a_hung_mail_server_delays_mail_not_requests(tmp_path, static_root, silent_smtp, inbox):
     with fresh_database(tmp_path) as database_url:
         env = {
-            **_prepared_env(tmp_path, database_url),
+            **_prepared_env(database_url, static_root),
             "EMAIL_URL": f"smtp://127.0.0.1:{silent_smtp.port}",
             "EMAIL_TIMEOUT": "1",  # the least the settings allow: each timed-out attempt waits it
             "PYTHONUNBUFFERED": "1",

@@ -89,11 +89,12 @@ def _tokens(client: Client, raw: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[tuple[Server, str]]:
+def server(tmp_path_factory, static_root) -> Iterator[tuple[Server, str]]:
     """Return gunicorn (as the image runs it) with the user alice and a token of hers."""
     tmp_path = tmp_path_factory.mktemp("chunked")
     with fresh_database(tmp_path) as database_url:
-        env = {**_prepared_env(tmp_path, database_url), "DATA_UPLOAD_MAX_MEMORY_SIZE": str(LIMIT)}
+        env = _prepared_env(database_url, static_root)
+        env["DATA_UPLOAD_MAX_MEMORY_SIZE"] = str(LIMIT)
         _manage(
             env,
             "shell",

@@ -12,13 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECK_ROW = re.compile(r"^\| (?P<name>[^|]+) \| (?P<result>pass|\*\*FAIL\*\*) \|")
 
 
-def test_it_holds_every_promise_across_three_replicas(tmp_path):
+def test_it_holds_every_promise_across_three_replicas(tmp_path, static_root):
     report = tmp_path / "scaling.md"
     env = {"PATH": os.environ["PATH"], "KEYSTAND_ENV_FILE": ""}
     if "CLUSTER_PG_ADMIN_URL" in os.environ:
         env["CLUSTER_PG_ADMIN_URL"] = os.environ["CLUSTER_PG_ADMIN_URL"]
     result = subprocess.run(
-        [sys.executable, "-m", "cluster", "--quick", "--report", str(report)],
+        [sys.executable, "-m", "cluster", "--quick", "--report", str(report)]
+        + ["--static-root", str(static_root)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -59,33 +59,46 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def server_env(tmp_path_factory) -> Iterator[dict[str, str]]:
+def server_env(tmp_path_factory, static_root) -> Iterator[dict[str, str]]:
     """Return a production environment on a migrated database of its own (SQLite or
     PostgreSQL, as the suite runs) with collected static files (once for the module: migrate
-    and collectstatic take a while)."""
+    takes a while)."""
     tmp_path = tmp_path_factory.mktemp("gunicorn")
     with fresh_database(tmp_path) as database_url:
-        yield _prepared_env(tmp_path, database_url)
+        yield _prepared_env(database_url, static_root)
 
 
-def _prepared_env(tmp_path: Path, database_url: str) -> dict[str, str]:
-    env = {
+def _production_env(database_url: str, static_root: Path) -> dict[str, str]:
+    return {
         "PATH": os.environ["PATH"],
         "KEYSTAND_ENV_FILE": "",
         "DEBUG": "false",
         "SECRET_KEY": "test-only-key-for-the-gunicorn-test-000000000000000000000000",
         "ALLOWED_HOSTS": "127.0.0.1",
         "DATABASE_URL": database_url,
-        "STATIC_ROOT": str(tmp_path / "staticfiles"),
+        "STATIC_ROOT": str(static_root),
         # Plain HTTP on loopback: no TLS proxy in front of this server.
         "SECURE_SSL_REDIRECT": "false",
         "WEB_CONCURRENCY": "2",
         **subprocess_cache_env(),
     }
-    for command in ("migrate", "collectstatic"):
-        step = run_manage(command, "--no-input", env=env, timeout=120, stderr_to_stdout=True)
-        assert step.returncode == 0, step.stdout
+
+
+def _prepared_env(database_url: str, static_root: Path) -> dict[str, str]:
+    """Return a production environment on `database_url`, migrated, serving the static files
+    collected in `static_root` (the static_root fixture)."""
+    env = _production_env(database_url, static_root)
+    step = run_manage("migrate", "--no-input", env=env, timeout=120, stderr_to_stdout=True)
+    assert step.returncode == 0, step.stdout
     return env
+
+
+def collect_static(static_root: Path) -> None:
+    """Run collectstatic into `static_root`, as a release does: hashed names, the manifest,
+    WhiteNoise's compressed copies."""
+    env = _production_env(f"sqlite:///{static_root.parent / 'unused.sqlite3'}", static_root)
+    step = run_manage("collectstatic", "--no-input", env=env, timeout=120, stderr_to_stdout=True)
+    assert step.returncode == 0, step.stdout
 
 
 class Server:
