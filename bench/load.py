@@ -5,7 +5,8 @@ Run by bench/run.py with the environment of bench.common.bench_env, against the 
 per-request benchmark has already filled (a million tokens). Creates its own user and tokens,
 starts gunicorn on a free port in 8200-8299, checks every URL answers 200 with the right body,
 then runs wrk for each case in alternating rounds, so a busy moment on the shared machine hits
-both. Prints one JSON document on stdout.
+both; last, an interleaved run of the bare view and the product's two views (interleaved()).
+Prints one JSON document on stdout.
 """
 
 import argparse
@@ -33,6 +34,7 @@ from access_tokens.models import AccessToken  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 
 LUA = Path(__file__).with_name("wrk_report.lua")
+MIXED_LUA = Path(__file__).with_name("wrk_mixed.lua")
 WORKERS = 4
 
 
@@ -60,26 +62,119 @@ def get(url: str, authorization: str) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def wrk(url: str, authorization: str, seconds: int, connections: int, threads: int) -> dict:
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-s",
-            str(LUA),
-            "-H",
-            f"Authorization: {authorization}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+def _wrk_json(args: list[str]) -> dict:
+    """Run wrk; return the JSON line its script printed."""
+    out = subprocess.run(["wrk", *args], capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("{"))
     return json.loads(line)
+
+
+def wrk(url: str, authorization: str, seconds: int, connections: int, threads: int) -> dict:
+    return _wrk_json(
+        [f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA)]
+        + ["-H", f"Authorization: {authorization}", url]
+    )
+
+
+def start_gunicorn(port: int, error_log: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            error_log,
+            *extra,
+        ],
+        cwd=ROOT,
+        env=os.environ,
+    )
+
+
+def wait_until_up(gunicorn: subprocess.Popen, url: str, authorization: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            get(url, authorization)
+            return
+        except OSError:
+            if time.monotonic() > deadline or gunicorn.poll() is not None:
+                raise
+            time.sleep(0.3)
+
+
+# The interleaved run's paths: the bare view and the two product views judged against it.
+MIXED = ("keystand", "keystand_api_me", "keystand_api_list")
+
+
+def interleaved(paths: dict[str, str], authorization: str, seconds: int, args) -> dict:
+    """One wrk run sending each path in turn on every connection (wrk_mixed.lua), against a
+    gunicorn that logs how long each request spent in its worker (the access log's %(D)s).
+
+    The rounds of main() alternate cases every few seconds, and a shared machine's speed moves
+    between them; here every path meets the same moments. What it gives is each path's mean
+    time in the worker, so `bare mean / case mean` is the case's share of the bare view's rate
+    counted in the worker alone, which leaves out the costs every request shares (wrk,
+    gunicorn's parsing, the kernel): a harsher ratio than the requests/s one.
+    """
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (
+        tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log") as errlog,
+        tempfile.NamedTemporaryFile("w+", prefix="bench-access-", suffix=".log") as access,
+    ):
+        gunicorn = start_gunicorn(
+            port,
+            errlog.name,
+            "--access-logfile",
+            access.name,
+            "--access-logformat",
+            "%(U)s %(s)s %(D)s",
+        )
+        try:
+            first = next(iter(paths.values()))
+            wait_until_up(gunicorn, base + first, authorization)
+            wrk_args = ["-s", str(MIXED_LUA), "-H", f"Authorization: {authorization}", base]
+            for duration in (2, seconds):  # the first run warms every worker and is not kept
+                log(f"  load: interleaved, {len(paths)} paths, {duration} s")
+                access.truncate(0)
+                summary = _wrk_json(
+                    [f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", *wrk_args]
+                    + ["--", *paths.values()]
+                )
+        finally:
+            gunicorn.terminate()
+            gunicorn.wait(timeout=30)
+        access.seek(0)
+        lines = access.read().split("\n")
+    times: dict[str, list[int]] = {path: [] for path in paths.values()}
+    non_200 = dict.fromkeys(paths.values(), 0)
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and parts[0] in times:
+            times[parts[0]].append(int(parts[2]))
+            non_200[parts[0]] += parts[1] != "200"
+    return {
+        "seconds": seconds,
+        "wrk": summary,
+        "paths": {
+            name: {
+                "path": path,
+                "requests": len(times[path]),
+                "mean_us": sum(times[path]) / max(1, len(times[path])),
+                "median_us": sorted(times[path])[len(times[path]) // 2] if times[path] else 0,
+                "non_200": non_200[path],
+            }
+            for name, path in paths.items()
+        },
+    }
 
 
 def main() -> None:
@@ -88,6 +183,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--mixed-seconds", type=int, default=20, help="the interleaved run (interleaved())"
+    )
     args = parser.parse_args()
 
     tokens_in_table = AccessToken.objects.count()  # what the per-request run left here
@@ -105,34 +203,9 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     errlog = tempfile.NamedTemporaryFile("w+", prefix="bench-gunicorn-", suffix=".log")  # noqa: SIM115
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi:application",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--error-logfile",
-            errlog.name,
-        ],
-        cwd=ROOT,
-        env=os.environ,
-    )
+    gunicorn = start_gunicorn(port, errlog.name)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = get(base + cases["authtoken"][0], cases["authtoken"][1])
-                break
-            except OSError:
-                if time.monotonic() > deadline or gunicorn.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        wait_until_up(gunicorn, base + cases["authtoken"][0], cases["authtoken"][1])
         for name, (path, authorization) in cases.items():
             status, body = get(base + path, authorization)
             answer = json.loads(body) if status == 200 else {}
@@ -158,6 +231,9 @@ def main() -> None:
         gunicorn.wait(timeout=30)
     errlog.seek(0)
     errors = errlog.read().strip()
+    mixed = interleaved(
+        {name: cases[name][0] for name in MIXED}, cases["keystand"][1], args.mixed_seconds, args
+    )
 
     out = {
         "workers": WORKERS,
@@ -168,6 +244,7 @@ def main() -> None:
         "rounds": args.rounds,
         "gunicorn_errors": errors[-2000:],
         "cases": {},
+        "interleaved": mixed,
     }
     for name, runs in results.items():
         requests = sum(run["requests"] for run in runs)

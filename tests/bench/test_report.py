@@ -136,6 +136,40 @@ def test_it_fails_the_load_target_on_errors():
     assert not _targets(data)[ME]
 
 
+def test_it_shows_the_interleaved_run_beside_the_rounds_without_changing_the_verdict():
+    data = a_run(product_rps=560, list_rps=565)  # 0.933×, 0.942× in the rounds
+
+    def path(name, url, mean):
+        return {"path": url, "requests": 1_000, "mean_us": mean, "median_us": 0, "non_200": 0}
+
+    data["load"]["interleaved"] = {
+        "seconds": 20,
+        "wrk": {"requests": 3_000, "duration_us": 20_000_000},
+        "paths": {
+            "keystand": path("keystand", "/api/v1/bench/me/keystand/", 4_000.0),
+            "keystand_api_me": path("keystand_api_me", "/api/v1/me/", 4_100.0),
+            "keystand_api_list": path("keystand_api_list", "/api/v1/access-tokens/", 4_400.0),
+        },
+    }
+    text, targets = bench.report(data, "make bench", False)
+    rows = {
+        cells[0]: cells[1:]
+        for line in text.splitlines()
+        if line.startswith("| `/api/")
+        and (cells := [c.strip() for c in line.strip("|").split("|")])
+    }
+    assert rows["`/api/v1/me/`"] == ["1,000", "4,100", "0", "0.976×", "0"]
+    assert rows["`/api/v1/access-tokens/`"] == ["1,000", "4,400", "0", "0.909×", "0"]
+    lines = {t.split(" (is ")[0]: (t, ok) for t, ok in targets}
+    # The requests/s rounds still decide; the interleaved share is shown beside them.
+    assert lines[ME] == (lines[ME][0], False)
+    assert "interleaved, time in the worker: 0.976×" in lines[ME][0]
+    assert "interleaved, time in the worker: 0.909×" in lines[LIST][0]
+    # A run saved before the interleaved run existed still reads.
+    del data["load"]["interleaved"]
+    assert "Interleaved" not in bench.report(data, "make bench", False)[0]
+
+
 def test_it_judges_the_floor_round_trips_and_new_paths():
     targets = _targets(a_run())
     # 420 µs against a 240 µs floor: 1.75×, over SQLite's 1.5× and within PostgreSQL's 2.5×.
