@@ -3,7 +3,6 @@ with only its declared dependencies (plus a server and a PostgreSQL driver, as a
 has), serves tests/host_project — a stranger's project with an email-as-username user model
 and a UUID primary key — on SQLite and on PostgreSQL, under gunicorn, over HTTP."""
 
-import fcntl
 import html
 import http.cookiejar
 import json
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.conftest import made_once_per_run
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "packages" / "django-keystand-tokens"
@@ -46,29 +47,22 @@ def _run(*args, cwd: Path | None = None, env: dict | None = None) -> str:
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory, worker_id) -> Path:
-    """Return the Python of a fresh venv holding the built wheel: built once per test run,
-    shared by pytest-xdist's workers through a lock in their common temporary directory."""
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # popen-gwN: the run's own directory is the parent
-        shared = shared.parent
-    with open(shared / "keystand-wheel.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        venv = shared / "keystand-wheel-venv"
-        python = venv / "bin" / "python"
-        if not (venv / "ready").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            dist = shared / "keystand-wheel-dist"
-            shutil.rmtree(dist, ignore_errors=True)
-            _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, PACKAGE)
-            [wheel] = dist.glob("django_keystand_tokens-*.whl")
-            # Without pip of its own (ensurepip takes seconds): this venv's pip installs into
-            # it, the versions Keystand is tested with, from the shared pip cache.
-            _run(sys.executable, "-m", "venv", "--without-pip", venv)
-            pip = [*_PIP, "--python", python, "install", "-q", "-c", ROOT / "constraints.txt"]
-            _run(*pip, wheel, "gunicorn", "psycopg[binary]")
-            (venv / "wheel-name").write_text(str(wheel))
-            (venv / "ready").touch()
-    return python
+    """Return the Python of a fresh venv holding the built wheel: built once per test run
+    (made_once_per_run), shared by pytest-xdist's workers."""
+
+    def build(directory: Path) -> None:
+        dist, venv = directory / "dist", directory / "venv"
+        _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, PACKAGE)
+        [wheel] = dist.glob("django_keystand_tokens-*.whl")
+        # Without pip of its own (ensurepip takes seconds): this venv's pip installs into it,
+        # the versions Keystand is tested with, from the shared pip cache.
+        _run(sys.executable, "-m", "venv", "--without-pip", venv)
+        pip = [*_PIP, "--python", venv / "bin" / "python", "install", "-q"]
+        _run(*pip, "-c", ROOT / "constraints.txt", wheel, "gunicorn", "psycopg[binary]")
+        (venv / "wheel-name").write_text(str(wheel))
+
+    directory = made_once_per_run(tmp_path_factory, worker_id, "keystand-wheel", build)
+    return directory / "venv" / "bin" / "python"
 
 
 def test_the_wheel_holds_the_app_and_nothing_of_keystands_project(installed):
