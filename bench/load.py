@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,15 +115,17 @@ def wait_until_up(gunicorn: subprocess.Popen, url: str, authorization: str) -> N
 MIXED = ("keystand", "keystand_api_me", "keystand_api_list")
 
 
-def interleaved(paths: dict[str, str], authorization: str, seconds: int, args) -> dict:
+def interleaved(
+    paths: dict[str, str], authorization: str, seconds: int, connections: int, threads: int
+) -> dict:
     """One wrk run sending each path in turn on every connection (wrk_mixed.lua), against a
     gunicorn that logs how long each request spent in its worker (the access log's %(D)s).
 
     The rounds of main() alternate cases every few seconds, and a shared machine's speed moves
     between them; here every path meets the same moments. What it gives is each path's mean
     time in the worker, so `bare mean / case mean` is the case's share of the bare view's rate
-    counted in the worker alone, which leaves out the costs every request shares (wrk,
-    gunicorn's parsing, the kernel): a harsher ratio than the requests/s one.
+    counted in the worker alone, leaving out what a request costs outside it (wrk, gunicorn's
+    parsing, the kernel).
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -146,7 +149,7 @@ def interleaved(paths: dict[str, str], authorization: str, seconds: int, args) -
                 log(f"  load: interleaved, {len(paths)} paths, {duration} s")
                 access.truncate(0)
                 summary = _wrk_json(
-                    [f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", *wrk_args]
+                    [f"-t{threads}", f"-c{connections}", f"-d{duration}s", *wrk_args]
                     + ["--", *paths.values()]
                 )
         finally:
@@ -161,6 +164,8 @@ def interleaved(paths: dict[str, str], authorization: str, seconds: int, args) -
         if len(parts) == 3 and parts[0] in times:
             times[parts[0]].append(int(parts[2]))
             non_200[parts[0]] += parts[1] != "200"
+    if not all(times.values()):
+        raise RuntimeError(f"the interleaved run logged no request for some path: {summary}")
     return {
         "seconds": seconds,
         "wrk": summary,
@@ -168,8 +173,8 @@ def interleaved(paths: dict[str, str], authorization: str, seconds: int, args) -
             name: {
                 "path": path,
                 "requests": len(times[path]),
-                "mean_us": sum(times[path]) / max(1, len(times[path])),
-                "median_us": sorted(times[path])[len(times[path]) // 2] if times[path] else 0,
+                "mean_us": statistics.mean(times[path]),
+                "median_us": statistics.median_low(times[path]),
                 "non_200": non_200[path],
             }
             for name, path in paths.items()
@@ -232,7 +237,11 @@ def main() -> None:
     errlog.seek(0)
     errors = errlog.read().strip()
     mixed = interleaved(
-        {name: cases[name][0] for name in MIXED}, cases["keystand"][1], args.mixed_seconds, args
+        {name: cases[name][0] for name in MIXED},
+        cases["keystand"][1],
+        args.mixed_seconds,
+        args.connections,
+        args.threads,
     )
 
     out = {

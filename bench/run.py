@@ -543,9 +543,11 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             "",
         ]
         mixed = load.get("interleaved")
+        # Each path's share of the bare view's rate, counted in the worker alone.
+        shares = {}
         if mixed:
             paths = mixed["paths"]
-            base_us = paths["keystand"]["mean_us"]
+            shares = {n: paths["keystand"]["mean_us"] / p["mean_us"] for n, p in paths.items()}
             parts += [
                 f"Interleaved: one wrk run of {mixed['seconds']} s (same threads and "
                 "connections) that sends the bare `Me` view, `/api/v1/me/` and the list in "
@@ -573,10 +575,10 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
                             f"{p['requests']:,}",
                             f"{p['mean_us']:,.0f}",
                             f"{p['median_us']:,}",
-                            f"{base_us / p['mean_us']:.3f}×",
+                            f"{shares[n]:.3f}×",
                             f"{p['non_200']:,}",
                         ]
-                        for p in paths.values()
+                        for n, p in paths.items()
                     ],
                 ),
                 "",
@@ -598,9 +600,8 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             ratio = rate_per_round(c, yardstick)
             errors = c["non_2xx"] + c["socket_errors"]
             also = ""
-            if mixed and name in mixed["paths"] and yardstick is bare:
-                share = mixed["paths"]["keystand"]["mean_us"] / mixed["paths"][name]["mean_us"]
-                also = f"; interleaved, time in the worker: {share:.3f}×"
+            if name in shares and yardstick is bare:
+                also = f"; interleaved, time in the worker: {shares[name]:.3f}×"
             targets.append(
                 (
                     f"Under load: {label} ≥ 0.95× {against}'s requests/s "
