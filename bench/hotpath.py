@@ -8,6 +8,8 @@ count whatever else the machine is doing).
     .venv/bin/python bench/hotpath.py --postgresql          # the same on PostgreSQL
     .venv/bin/python bench/hotpath.py me list --rounds 40   # some cases
     .venv/bin/python bench/hotpath.py keystand --cprofile   # profile to /tmp/hotpath.prof
+    .venv/bin/python bench/hotpath.py --redis               # the cache on Redis, as deployed
+    .venv/bin/python bench/hotpath.py --redis --django-redis-client  # Django's own client
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 50
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 350
         # (the difference of the two totals / 300 = instructions per request)
@@ -40,6 +42,18 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--per-round", type=int, default=200)
     parser.add_argument("--cprofile", action="store_true", help="profile the first case")
     parser.add_argument("--only", type=int, help="run the first case this many times, no timing")
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="keep the cache (the throttles' counts) in the Redis at 127.0.0.1:6379, as a "
+        "deployment does, instead of in this process",
+    )
+    parser.add_argument(
+        "--django-redis-client",
+        action="store_true",
+        help="with --redis: Django's own backend, a new redis-py client per cache call "
+        "(config/cache.py)",
+    )
 
     args = parser.parse_args()
     unknown = set(args.cases) - set(CASES)
@@ -59,13 +73,21 @@ def main() -> None:
     # The throttles stay on (as in production and bench/run.py's load run), raised so that
     # they never refuse.
     os.environ.update(bench_env(url, API_THROTTLE_USER="1000000/s"))
+    if args.redis:
+        os.environ["CACHE_URL"] = "redis://127.0.0.1:6379/0"
+        os.environ["CACHE_KEY_PREFIX"] = f"keystand-hotpath-{os.getpid()}"
 
     import random
 
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
+
+    if args.django_redis_client:
+        # Before the first cache call, which makes the cache object.
+        settings.CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     from rest_framework.authtoken.models import Token
 
     from bench import micro

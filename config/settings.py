@@ -173,6 +173,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Several deployments (or test runs) may share one Redis database, each under its own prefix.
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default=""))
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend, minus a new redis-py client for every cache call (config/cache.py).
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"
     # An unreachable Redis must fail fast: throttles then let token requests through and
     # sign-in answers 503 (access_tokens/throttling.py, config/middleware.py).
     CACHES["default"].setdefault("OPTIONS", {}).update(

@@ -4,9 +4,11 @@ import os
 import secrets
 
 import redis
-from django.core.cache.backends.redis import RedisCache
 
-REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+from config.cache import RedisCache
+
+# What settings.py makes of CACHE_URL=redis://... (config/cache.py).
+REDIS_BACKEND = "config.cache.RedisCache"
 
 
 def run_prefix() -> str:
@@ -15,7 +17,7 @@ def run_prefix() -> str:
 
 
 class ScopedRedisCache(RedisCache):
-    """Django's Redis cache whose clear() deletes only keys under its own prefix.
+    """Keystand's Redis cache whose clear() deletes only keys under its own prefix.
 
     Django's clear() is FLUSHDB, which would wipe every other run's keys on a shared server.
     """

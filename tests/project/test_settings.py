@@ -163,6 +163,15 @@ def test_it_accepts_a_shared_cache(fresh_database_url, cache_url):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_redis_url_selects_keystands_redis_cache(fresh_database_url):
+    # Django's backend, minus a new redis-py client for every call (config/cache.py).
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    env = _production(CACHE_URL="redis://redis.internal:6379/0")
+    result = _manage(fresh_database_url, "shell", "-c", show, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "config.cache.RedisCache"
+
+
 @pytest.mark.real_password_hashers
 def test_it_hashes_passwords_with_argon2_first(django_user_model):
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"

@@ -25,7 +25,7 @@ def redis_server(settings):
     server.start()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",  # what CACHE_URL=redis://... selects
             "LOCATION": server.url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -151,13 +151,15 @@ def test_it_recovers_by_itself_when_redis_is_back(api_client, alice, redis_serve
         "login_failed": "30/900s/ip,2/900s/key",
     }
     _, raw = services.create_access_token(user=alice)
+    shared = cache._cache.get_client(write=True)  # one client per pool (config/cache.py)
     redis_server.stop()
     assert _sign_in(Client()).status_code == 503
     assert _me(api_client, raw).status_code == 200
 
     redis_server.start()
-    # Same process, same connection pool: the next request reconnects.
+    # Same process, same connection pool and client: the next request reconnects.
     assert _me(api_client, raw).status_code == 200
+    assert cache._cache.get_client(write=True) is shared
     client = Client()
     assert _sign_in(client).status_code == 302
     # And the limits count again.
