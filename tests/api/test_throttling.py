@@ -2,6 +2,7 @@
 token authentication; the counters live in the configured cache (Redis works)."""
 
 import re
+import secrets
 import threading
 
 import pytest
@@ -191,3 +192,110 @@ def test_it_keeps_throttle_state_in_redis(
     client.delete(*keys)
     assert _hammer(api_client, 2) == [401, 401]
     assert _me(api_client, raw).status_code == 200
+
+
+# --- One round trip to Redis (throttling.count_in_window) -----------------------------------
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Return the list of every write redis-py makes to a Redis connection from here on: one
+    per command sent alone, one per pipeline (each is answered before the next is sent)."""
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, *args, **kwargs):
+        sent.append(command)
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent
+
+
+def test_a_token_request_makes_one_round_trip_to_redis(api_client, alice_token, round_trips):
+    _token, raw = alice_token
+    assert _me(api_client, raw).status_code == 200  # the connection is open from here on
+    round_trips.clear()
+    r = _me(api_client, raw)
+    assert r.status_code == 200
+    assert r["RateLimit-Remaining"]
+    assert len(round_trips) == 1, round_trips
+
+
+def _answers(cache, rate_per_min: int, at: float, requests: int, monkeypatch):
+    """Ask a fresh UserThrottle `requests` times at the instant `at`, counting in `cache`:
+    return each answer with the RateLimit headers it set."""
+    monkeypatch.setattr(_LiveRateMixin, "timer", lambda self: at, raising=False)
+    answers = []
+    for _ in range(requests):
+        throttle = UserThrottle()
+        throttle.cache = cache
+        view = type("View", (), {"headers": {}})()
+        request = type("Request", (), {"user": type("U", (), {"is_authenticated": True})()})()
+        request.user.pk = 7
+        answers.append((throttle.allow_request(request, view), dict(view.headers)))
+    return answers
+
+
+def test_redis_and_the_cache_api_count_alike(throttle_rates, settings, monkeypatch):
+    """The same requests, on Redis in one round trip and through a local cache's API, are let
+    through and told the same; in the next window both read the previous one's count."""
+    from django.core.cache import caches
+
+    throttle_rates(user="5/min")
+    name = secrets.token_hex(4)  # a local cache of this test's own: locmem outlives a test
+    settings.CACHES = {
+        **settings.CACHES,
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name},
+    }
+    start = 60 * 29_000_001.0
+    for at in (start + 1, start + 75):  # this minute, then 15 s into the next
+        on_redis = _answers(caches["default"], 5, at, 4, monkeypatch)
+        local = _answers(caches["local"], 5, at, 4, monkeypatch)
+        assert on_redis == local
+    assert [allowed for allowed, _ in on_redis] == [True, True, False, False]
+
+
+class _PublicMethodsOnly:
+    """Django's Redis cache client, less get_client() and the serializer: what a future Django
+    might move, where count_in_window looks for them."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name):
+        if name in ("get_client", "_serializer"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_without_those_parts_it_counts_through_the_cache_api(
+    throttle_rates, settings, monkeypatch, caplog
+):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+    from django.utils.functional import cached_property
+
+    from access_tokens import throttling
+
+    class FutureRedisCache(RedisCache):
+        @cached_property
+        def _cache(self):
+            return _PublicMethodsOnly(self._class(self._servers, **self._options))
+
+    monkeypatch.setattr(throttling, "_redis_unusable", False)
+    throttle_rates(user="2/min")
+    default = settings.CACHES["default"]
+    future = FutureRedisCache(default["LOCATION"], {"KEY_PREFIX": default["KEY_PREFIX"] + "-f"})
+    name = secrets.token_hex(4)
+    settings.CACHES = {
+        **settings.CACHES,
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name},
+    }
+    at = 60 * 29_000_002.0 + 1
+    with caplog.at_level("WARNING", logger="access_tokens.throttling"):
+        answers = _answers(future, 2, at, 3, monkeypatch)
+    assert answers == _answers(caches["local"], 2, at, 3, monkeypatch)
+    assert [allowed for allowed, _ in answers] == [True, True, False]
+    warnings = [r for r in caplog.records if "through the cache API" in r.getMessage()]
+    assert len(warnings) == 1  # once, then it no longer tries
