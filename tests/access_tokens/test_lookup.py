@@ -70,6 +70,9 @@ def test_it_gives_exactly_what_the_orm_gives(busy_token):
     assert isinstance(planned.pk, type(plain.pk))
     assert isinstance(planned.created_by_token_id, type(plain.created_by_token_id))
     assert planned.last_used_at.tzinfo is not None
+    # The same zone object too (on PostgreSQL psycopg's own loader reads them; lookup.py).
+    assert planned.last_used_at.tzinfo is plain.last_used_at.tzinfo
+    assert planned.user.date_joined.tzinfo is plain.user.date_joined.tzinfo
     assert planned.user.is_staff is True and planned.user.is_active is True
     # Built as from_db builds them: saved rows of this database (a save() updates, never
     # inserts).
