@@ -12,6 +12,11 @@ AXE = Axe()
 
 
 def _assert_accessible(page) -> None:
+    # The stylesheets first: after a click that submits a form, the new page's text can be
+    # visible (laid out) while its CSS is still on the way, and axe then judged the browser's
+    # own link blue on the dark canvas (seen once, on a busy machine: color-contrast at the
+    # skip link, the brand and a link, all unstyled).
+    page.wait_for_load_state("load")
     # As Axe.run does, but axe-core is sent only if the document has none yet (this file's
     # pages have it from the start: new_page below).
     if page.evaluate("typeof axe === 'undefined'"):

@@ -67,6 +67,9 @@ LOW_CONTRAST_JS = """
 
 
 def _assert_readable(page, scheme: str) -> None:
+    # After a click that submits a form, the new page's text can be visible before its
+    # stylesheet has loaded (test_accessibility.py's _assert_accessible says more).
+    page.wait_for_load_state("load")
     assert page.evaluate(LOW_CONTRAST_JS) == []
     body_bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     # The scheme really applied: a dark page has a dark body, a light page a light one.
