@@ -6,9 +6,10 @@ and redis-py builds its whole response-callback table (some 170 commands, each n
 upper-cased into a `CaseInsensitiveDict`) in every one it makes (redis-py issue 3624). On this
 project's machines that took 150 µs a client, and an API request's throttle makes three cache
 calls (add, incr, get), each with a client of its own that is thrown away at once. Measured
-with `bench/hotpath.py --redis` (SQLite, one process): the bare `Me` view went from 2,233 µs a
-request with Django's backend to 1,546 µs with this one. (The throttles have since gone to one
-round trip, access_tokens/throttling.py, which still asks for a client once per request.)
+with `bench/hotpath.py --redis` (SQLite, one process, two runs each), as a multiple of the same
+run's request without authentication: the bare `Me` view cost 6.08× and 5.54× with Django's
+backend, 4.24× and 4.64× with this one. (The throttles have since gone to one round trip,
+access_tokens/throttling.py, which still asks for a client once per request: 2.80× and 2.83×.)
 
 A redis-py client is safe to share between threads (each command takes a connection from the
 pool and gives it back), and holds nothing of its own but the pool and that table; so here each
