@@ -274,7 +274,7 @@ def _load_timestamps_natively(connection, cursor) -> None:
     database TIME_ZONE) and the session's TimeZone is UTC (Django sets it so), so both make
     the same instant with `datetime.timezone.utc`. Django's loader is a Python subclass of
     psycopg's Python one: it parses each value in Python, then puts the same UTC back in. That
-    was 8-11 µs a value on this project's machines, and a page of the list reads about ten:
+    was 8-12 µs a value on this project's machines, and a page of the list reads about ten:
     callgrind counted 11.7% fewer instructions per list request with psycopg's loader
     (measured while writing this; tests/access_tokens/test_lookup.py compares the values,
     tzinfo included, with the ORM's). Elsewhere Django's loader stays."""

@@ -56,6 +56,8 @@ def _args() -> argparse.Namespace:
     )
 
     args = parser.parse_args()
+    if args.django_redis_client and not args.redis:
+        parser.error("--django-redis-client needs --redis")
     unknown = set(args.cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; choose from {CASES}")

@@ -4,6 +4,7 @@ token authentication; the counters live in the configured cache (Redis works).""
 import re
 import secrets
 import threading
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -222,17 +223,16 @@ def test_a_token_request_makes_one_round_trip_to_redis(api_client, alice_token, 
     assert len(round_trips) == 1, round_trips
 
 
-def _answers(cache, rate_per_min: int, at: float, requests: int, monkeypatch):
-    """Ask a fresh UserThrottle `requests` times at the instant `at`, counting in `cache`:
-    return each answer with the RateLimit headers it set."""
+def _answers(cache, at: float, requests: int, monkeypatch):
+    """Ask a fresh UserThrottle `requests` times at the instant `at` for the same signed-in
+    user, counting in `cache`: return each answer with the RateLimit headers it set."""
     monkeypatch.setattr(_LiveRateMixin, "timer", lambda self: at, raising=False)
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=7))
     answers = []
     for _ in range(requests):
         throttle = UserThrottle()
         throttle.cache = cache
-        view = type("View", (), {"headers": {}})()
-        request = type("Request", (), {"user": type("U", (), {"is_authenticated": True})()})()
-        request.user.pk = 7
+        view = SimpleNamespace(headers={})
         answers.append((throttle.allow_request(request, view), dict(view.headers)))
     return answers
 
@@ -250,8 +250,8 @@ def test_redis_and_the_cache_api_count_alike(throttle_rates, settings, monkeypat
     }
     start = 60 * 29_000_001.0
     for at in (start + 1, start + 75):  # this minute, then 15 s into the next
-        on_redis = _answers(caches["default"], 5, at, 4, monkeypatch)
-        local = _answers(caches["local"], 5, at, 4, monkeypatch)
+        on_redis = _answers(caches["default"], at, 4, monkeypatch)
+        local = _answers(caches["local"], at, 4, monkeypatch)
         assert on_redis == local
     assert [allowed for allowed, _ in on_redis] == [True, True, False, False]
 
@@ -294,8 +294,8 @@ def test_without_those_parts_it_counts_through_the_cache_api(
     }
     at = 60 * 29_000_002.0 + 1
     with caplog.at_level("WARNING", logger="access_tokens.throttling"):
-        answers = _answers(future, 2, at, 3, monkeypatch)
-    assert answers == _answers(caches["local"], 2, at, 3, monkeypatch)
+        answers = _answers(future, at, 3, monkeypatch)
+    assert answers == _answers(caches["local"], at, 3, monkeypatch)
     assert [allowed for allowed, _ in answers] == [True, True, False]
     warnings = [r for r in caplog.records if "through the cache API" in r.getMessage()]
     assert len(warnings) == 1  # once, then it no longer tries

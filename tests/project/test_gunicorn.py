@@ -61,8 +61,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture(scope="module")
 def server_env(tmp_path_factory, static_root) -> Iterator[dict[str, str]]:
     """Return a production environment on a migrated database of its own (SQLite or
-    PostgreSQL, as the suite runs) with collected static files (once for the module: migrate
-    takes a while)."""
+    PostgreSQL, as the suite runs; migrated once for the module, which takes a while) serving
+    the run's collected static files (static_root)."""
     tmp_path = tmp_path_factory.mktemp("gunicorn")
     with fresh_database(tmp_path) as database_url:
         yield _prepared_env(database_url, static_root)
