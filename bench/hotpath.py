@@ -10,6 +10,7 @@ count whatever else the machine is doing).
     .venv/bin/python bench/hotpath.py keystand --cprofile   # profile to /tmp/hotpath.prof
     .venv/bin/python bench/hotpath.py --redis               # the cache on Redis, as deployed
     .venv/bin/python bench/hotpath.py --redis --django-redis-client  # Django's own client
+    .venv/bin/python bench/hotpath.py --parts               # what the list adds, part by part
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 50
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 350
         # (the difference of the two totals / 300 = instructions per request)
@@ -43,6 +44,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--cprofile", action="store_true", help="profile the first case")
     parser.add_argument("--only", type=int, help="run the first case this many times, no timing")
     parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="time the token list's parts against the bare Me view's, interleaved (no cases)",
+    )
+    parser.add_argument(
         "--redis",
         action="store_true",
         help="keep the cache (the throttles' counts) in the Redis at 127.0.0.1:6379, as a "
@@ -56,6 +62,8 @@ def _args() -> argparse.Namespace:
     )
 
     args = parser.parse_args()
+    if args.parts and args.cases:
+        parser.error("--parts times its own parts; give no cases")
     if args.django_redis_client and not args.redis:
         parser.error("--django-redis-client needs --redis")
     unknown = set(args.cases) - set(CASES)
@@ -92,6 +100,7 @@ def main() -> None:
         settings.CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     from rest_framework.authtoken.models import Token
 
+    from access_tokens.models import AccessToken
     from bench import micro
     from bench.run import per_round
 
@@ -112,6 +121,9 @@ def main() -> None:
     }
     for name in cases:
         micro.call(envs[name])  # every case answers 200 before anything is timed
+    if args.parts:
+        _parts(envs, AccessToken.objects.get(name="bench").digest, args.rounds, args.per_round)
+        return
     first = envs[cases[0]]
 
     if args.only is not None:
@@ -156,6 +168,99 @@ def main() -> None:
             f"  {ratio:.3f}×  {vs_me}"
         )
     print("(vs bare-me: the bare view's time / this case's = its share of the bare view's rate)")
+
+
+def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
+    """Print what the token list's first page (3 tokens) spends beyond the bare `Me` view,
+    part by part: each part as the list runs it beside what the bare view runs in its place
+    (nothing, for the tokens' JSON), and the two whole requests, all interleaved round by
+    round in this process.
+
+    A part timed alone in a loop finds its code and data in the CPU's caches; inside a
+    request, which runs some two million instructions, it does not. So the parts add up to
+    less than what the whole list request adds: the difference is that, and the parts of the
+    list's path not timed here (its view class, the finder, the owner set on each row)."""
+    import gc
+    import io
+    import random
+    import statistics
+    import time
+
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.request import Request
+    from rest_framework.response import Response
+
+    from access_tokens import api, listing
+    from access_tokens.lookup import token_by_digest
+    from bench import micro
+
+    now = timezone.now()
+    rows = listing.first_page_by_digest(digest, now)
+    owner = token_by_digest(digest).user
+    me = {"id": owner.pk, "username": owner.get_username(), "email": owner.email}
+    tokens = [api.token_json(row, now, api._instant_json()) for row in rows]
+    page = {"count": len(rows), "next": None, "previous": None, "results": tokens}
+    render = JSONRenderer().render
+
+    def request():
+        return Request(WSGIRequest(dict(envs["list"], **{"wsgi.input": io.BytesIO(b"")})))
+
+    def paged():
+        paginator = listing.TokenPagination()
+        paginator.first(rows, lambda: len(rows), request())
+        return paginator.get_paginated_response(tokens)
+
+    def unpaged():
+        request()
+        return Response(me)
+
+    def token_json():
+        when = api._instant_json()
+        return [api.token_json(row, now, when) for row in rows]
+
+    parts = [
+        ("whole request", lambda: micro.call(envs["bare-me"]), lambda: micro.call(envs["list"])),
+        (
+            "token query (the page by digest)",
+            lambda: token_by_digest(digest),
+            lambda: listing.first_page_by_digest(digest, now),
+        ),
+        ("the tokens' JSON (token_json)", None, token_json),
+        ("rendering the body", lambda: render(me), lambda: render(page)),
+        ("the response, its paging and Link", unpaged, paged),
+    ]
+    timed = [(name, side, fn) for name, *fns in parts for side, fn in enumerate(fns) if fn]
+    medians: dict[tuple[str, int], list[float]] = {(name, side): [] for name, side, _ in timed}
+    clock, rng = time.perf_counter_ns, random.Random(7)
+    for _name, _side, fn in timed:
+        for _ in range(50):
+            fn()
+    for _ in range(rounds):
+        rng.shuffle(timed)
+        for name, side, fn in timed:
+            gc.collect()
+            times = []
+            for _ in range(per_round):
+                start = clock()
+                fn()
+                times.append(clock() - start)
+            medians[name, side].append(statistics.median(times) / 1000)
+
+    def us(name: str, side: int) -> float:
+        values = medians.get((name, side))
+        return statistics.median(values) if values else 0.0
+
+    print(f"{'part':<36} {'bare-me µs':>10} {'list µs':>9} {'added µs':>9}")
+    summed = 0.0
+    for name, *_ in parts:
+        added = us(name, 1) - us(name, 0)
+        summed += added if name != "whole request" else 0.0
+        print(f"{name:<36} {us(name, 0):>10.1f} {us(name, 1):>9.1f} {added:>9.1f}")
+    print(f"{'the parts together (each timed alone)':<36} {'':>10} {'':>9} {summed:>9.1f}")
+    print(f"(medians of {rounds} rounds of {per_round}, interleaved; the list's first page holds")
+    print(f" {len(rows)} tokens; added = list - bare-me; a part alone runs with warm caches)")
 
 
 if __name__ == "__main__":
