@@ -260,3 +260,17 @@ def _let_other_sessions_end(django_db_setup, django_db_blocker):
             if cursor.fetchone()[0] == 0:
                 return
             time.sleep(0.05)
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """Set some of DEFAULT_THROTTLE_RATES for one test (a new dict, so DRF reloads it)."""
+
+    def set_rates(**rates):
+        rf = settings.REST_FRAMEWORK
+        settings.REST_FRAMEWORK = {
+            **rf,
+            "DEFAULT_THROTTLE_RATES": {**rf["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+
+    return set_rates

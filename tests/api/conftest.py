@@ -1,4 +1,4 @@
-"""Fixtures for the API tests: alice's token and a way to lower throttle rates."""
+"""Fixtures for the API tests: alice's token and unhashed static files."""
 
 import pytest
 
@@ -10,20 +10,6 @@ def alice_token(alice, make_token):
     Never expiring, so that tokens the tests create with it are not capped by its lifetime
     (tests/api/test_tokens_made_with_tokens.py covers that cap)."""
     return make_token(alice, name="laptop", expires_at=None)
-
-
-@pytest.fixture
-def throttle_rates(settings):
-    """Set some of DEFAULT_THROTTLE_RATES for one test (a new dict, so DRF reloads it)."""
-
-    def set_rates(**rates):
-        rf = settings.REST_FRAMEWORK
-        settings.REST_FRAMEWORK = {
-            **rf,
-            "DEFAULT_THROTTLE_RATES": {**rf["DEFAULT_THROTTLE_RATES"], **rates},
-        }
-
-    return set_rates
 
 
 @pytest.fixture
