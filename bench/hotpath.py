@@ -180,11 +180,8 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
     request, which runs some two million instructions, it does not. So the parts add up to
     less than what the whole list request adds: the difference is that, and the parts of the
     list's path not timed here (its view class, the finder, the owner set on each row)."""
-    import gc
     import io
     import random
-    import statistics
-    import time
 
     from django.core.handlers.wsgi import WSGIRequest
     from django.utils import timezone
@@ -231,26 +228,24 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
         ("rendering the body", lambda: render(me), lambda: render(page)),
         ("the response, its paging and Link", unpaged, paged),
     ]
-    timed = [(name, side, fn) for name, *fns in parts for side, fn in enumerate(fns) if fn]
-    medians: dict[tuple[str, int], list[float]] = {(name, side): [] for name, side, _ in timed}
-    clock, rng = time.perf_counter_ns, random.Random(7)
-    for _name, _side, fn in timed:
-        for _ in range(50):
-            fn()
-    for _ in range(rounds):
-        rng.shuffle(timed)
-        for name, side, fn in timed:
-            gc.collect()
-            times = []
-            for _ in range(per_round):
-                start = clock()
-                fn()
-                times.append(clock() - start)
-            medians[name, side].append(statistics.median(times) / 1000)
+
+    class Part(micro.Case):
+        """A micro.Case that times `fn()` instead of a request."""
+
+        def __init__(self, name: str, fn) -> None:
+            self.name, self.db, self.per_round, self.run = name, "default", per_round, fn
+
+        def check(self) -> None:
+            self.run()
+
+    timed = [
+        Part(f"{name}/{side}", fn) for name, *fns in parts for side, fn in enumerate(fns) if fn
+    ]
+    result = micro.measure(timed, rounds, random.Random(7))
 
     def us(name: str, side: int) -> float:
-        values = medians.get((name, side))
-        return statistics.median(values) if values else 0.0
+        timing = result.get(f"{name}/{side}")
+        return timing["median_us"] if timing else 0.0
 
     print(f"{'part':<36} {'bare-me µs':>10} {'list µs':>9} {'added µs':>9}")
     summed = 0.0
