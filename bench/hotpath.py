@@ -11,14 +11,15 @@ count whatever else the machine is doing).
     .venv/bin/python bench/hotpath.py --redis               # the cache on Redis, as deployed
     .venv/bin/python bench/hotpath.py --redis --django-redis-client  # Django's own client
     .venv/bin/python bench/hotpath.py --parts               # what the list adds, part by part
+    .venv/bin/python bench/hotpath.py me list --tokens 1    # the owner of make bench's load run
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 50
     valgrind --tool=callgrind .venv/bin/python bench/hotpath.py keystand --only 350
         # (the difference of the two totals / 300 = instructions per request)
 
 Cases (bench/urls.py): none (no authentication), authtoken (DRF's), keystand (a token on the
 bench's trivial view), me (the product's /api/v1/me/), bare-me (the bench's Me view, same
-authentication, no token serializer), list (the product's first page of 3 tokens, which comes
-in the token's own query).
+authentication, no token serializer), list (the product's first page, which comes in the
+token's own query: the owner holds 3 tokens, or --tokens; the load run's owner holds 1).
 `make bench` (bench/run.py) is the record; this is the workbench.
 """
 
@@ -40,6 +41,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument("cases", nargs="*", metavar="case", help=", ".join(CASES))
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--tokens",
+        type=int,
+        default=3,
+        help="how many tokens the caller holds, 1 to 25, all on the list's first page (make "
+        "bench's load run: 1; at 25 the page is full and the list counts them in a second query)",
+    )
     parser.add_argument("--per-round", type=int, default=200)
     parser.add_argument("--cprofile", action="store_true", help="profile the first case")
     parser.add_argument("--only", type=int, help="run the first case this many times, no timing")
@@ -64,6 +72,8 @@ def _args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.parts and args.cases:
         parser.error("--parts times its own parts; give no cases")
+    if not 1 <= args.tokens <= 25:
+        parser.error("--tokens: from 1 to 25 (one page)")
     if args.django_redis_client and not args.redis:
         parser.error("--django-redis-client needs --redis")
     unknown = set(args.cases) - set(CASES)
@@ -107,8 +117,8 @@ def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     alice = micro.make_user("default", "alice")
     raw = micro.make_token("default", alice, "bench")
-    for name in ("second", "third"):
-        micro.make_token("default", alice, name)
+    for number in range(2, args.tokens + 1):
+        micro.make_token("default", alice, f"token {number}")
     key = Token.objects.create(user=alice).key
     keystand = f"AccessToken {raw}"
     envs = {
@@ -171,7 +181,7 @@ def main() -> None:
 
 
 def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
-    """Print what the token list's first page (3 tokens) spends beyond the bare `Me` view,
+    """Print what the token list's first page spends beyond the bare `Me` view,
     part by part: each part as the list runs it beside what the bare view runs in its place
     (nothing, for the tokens' JSON), and the two whole requests, all interleaved round by
     round in this process.
