@@ -427,8 +427,8 @@ class AccessTokenList(generics.ListCreateAPIView):
         summary="List your tokens, a page at a time",
         description="Active tokens and those that stopped working in the last "
         "ACCESS_TOKEN_INACTIVE_RETENTION_DAYS days, newest first unless `ordering` says "
-        "otherwise, 25 to a page. The Link header (RFC 8288) has the first, prev, next and last "
-        "pages.",
+        "otherwise, 25 to a page. When there is more than one page, the Link header (RFC 8288) "
+        "has the first, prev, next and last pages.",
         parameters=[ListQuerySerializer],
         responses={200: AccessTokenSerializer(many=True)},
     )

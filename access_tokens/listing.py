@@ -4,7 +4,8 @@ The token list's search, sort, filters and pages, for the API (and any list that
 `search_sort_filter()` is plain ORM with no request in sight, so a browser list can apply the
 same rules; `ListQuerySerializer` reads and checks the API's query parameters (an unknown
 ordering or a page size of 1,000 is a 400, not silently something else); `TokenPagination`
-answers `{"count", "next", "previous", "results"}` with an RFC 8288 Link header.
+answers `{"count", "next", "previous", "results"}`, with an RFC 8288 Link header when there is
+more than one page.
 
 The call nearly every client makes, the first page with no parameters, is a planned query
 (lookup.py's Plan) rather than an ORM one built and compiled on every request. Called with a
@@ -320,7 +321,8 @@ class _Counted:
 
 class TokenPagination(PageNumberPagination):
     """Pages of 25 (`?page=`, `?page_size=` up to 100): the body is `{"count", "next",
-    "previous", "results"}` and an RFC 8288 Link header has first, prev, next and last."""
+    "previous", "results"}` and, when there is more than one page, an RFC 8288 Link header
+    has first, prev, next and last."""
 
     django_paginator_class = FirstPageCountsItself
     page_size = PAGE_SIZE
@@ -340,6 +342,11 @@ class TokenPagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
+        if self.page.paginator.num_pages == 1:
+            # Everything fits on this page: no Link header, as GitHub's API leaves it out then
+            # (the body's null next and previous say the same). Most callers hold fewer tokens
+            # than a page, and their list then builds no URL at all.
+            return response
         links = {
             "first": self.get_first_link(),
             "prev": self.get_previous_link(),

@@ -215,8 +215,8 @@ class AutoSchema(openapi.AutoSchema):
         if status == 200 and self._lists():
             headers["Link"] = _header(
                 _STRING,
-                'The first, prev, next and last pages (RFC 8288), as <url>; rel="next".',
-                required=True,
+                'The first, prev, next and last pages (RFC 8288), as <url>; rel="next". Left '
+                "out when every result fits on one page, as GitHub's API does.",
             )
         return headers
 

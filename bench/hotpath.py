@@ -236,7 +236,7 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
         ),
         ("the tokens' JSON (token_json)", None, token_json),
         ("rendering the body", lambda: render(me), lambda: render(page)),
-        ("the response, its paging and Link", unpaged, paged),
+        ("the response and its paging", unpaged, paged),
     ]
 
     class Part(micro.Case):
