@@ -22,7 +22,7 @@ import datetime as dt
 
 from django.core.paginator import Page, Paginator
 from django.db import connections, router
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework import serializers
@@ -165,8 +165,14 @@ first_page = FirstPage()
 
 def _page_by_digest(db: str, digest: str, now: dt.datetime) -> QuerySet:
     """The default first page of the tokens of whoever owns the token with `digest`, each
-    with that owner joined: the owner's own `default_list(owner, now)[:PAGE_SIZE]`."""
-    tokens = AccessToken.objects.using(db).filter(user__access_tokens__digest=digest)
+    with that owner joined: the owner's own `default_list(owner, now)[:PAGE_SIZE]`.
+
+    The owner is a subquery (`user_id = (SELECT user_id ... WHERE digest = ...)`), not a join
+    through the owner to the token: PostgreSQL then reads the page straight off the (user,
+    newest first) index and stops at the page's end, where the join's plan fetched every one
+    of the owner's tokens and sorted them."""
+    owner = AccessToken.objects.using(db).filter(digest=digest).order_by().values("user_id")
+    tokens = AccessToken.objects.using(db).filter(user_id=Subquery(owner))
     tokens = tokens.retained(now).select_related("user")
     return search_sort_filter(tokens, now=now)[:PAGE_SIZE]
 
