@@ -5,7 +5,8 @@ Run by bench/run.py with the environment of bench.common.bench_env, against the 
 per-request benchmark has already filled (a million tokens). Creates its own user and tokens,
 starts gunicorn on a free port in 8200-8299, checks every URL answers 200 with the right body,
 then runs wrk for each case in alternating rounds, so a busy moment on the shared machine hits
-both; last, an interleaved run of the bare view and the product's two views (interleaved()).
+both, and reads around each run the CPU time gunicorn, PostgreSQL and wrk used (bench/cpu.py,
+on Linux); last, an interleaved run of the bare view and the product's two views (interleaved()).
 Prints one JSON document on stdout.
 """
 
@@ -27,11 +28,13 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from access_tokens import services  # noqa: E402
 from access_tokens.models import AccessToken  # noqa: E402
+from bench import cpu  # noqa: E402
 from bench.common import ROOT  # noqa: E402
 
 LUA = Path(__file__).with_name("wrk_report.lua")
@@ -223,14 +226,18 @@ def main() -> None:
         names = list(cases)
         for name in names:  # warm every worker's connection and imports
             wrk(base + cases[name][0], cases[name][1], 2, args.connections, args.threads)
+        meter = cpu.Meter(gunicorn.pid, cpu.postmaster_of(connection)) if cpu.available() else None
         for r in range(args.rounds):
             order = names if r % 2 == 0 else names[::-1]
             for name in order:
                 log(f"  load: round {r + 1}/{args.rounds}, {name}, {per_round} s")
                 path, authorization = cases[name]
-                results[name].append(
-                    wrk(base + path, authorization, per_round, args.connections, args.threads)
-                )
+                if meter is not None:
+                    meter.start()
+                run = wrk(base + path, authorization, per_round, args.connections, args.threads)
+                if meter is not None:
+                    run["cpu"] = meter.stop()
+                results[name].append(run)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)

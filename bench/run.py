@@ -206,6 +206,83 @@ def rate_per_round(case: dict, yardstick: dict) -> Ratio:
     return _paired(rates(case), rates(yardstick), case["rps"] / yardstick["rps"])
 
 
+def cpu_per_request(case: dict) -> dict[str, float | None] | None:
+    """Return the case's CPU µs per request under load by process kind (app: gunicorn, its
+    master and workers; database: the PostgreSQL server's processes; load generator: wrk),
+    summed over its rounds; None where a round was run without the meter (not Linux, or a
+    run saved before it existed)."""
+    runs = case.get("rounds") or []
+    if not runs or any("cpu" not in run for run in runs):
+        return None
+    requests = sum(run["requests"] for run in runs)
+    split = {}
+    for kind in ("app_s", "database_s", "load_generator_s"):
+        values = [run["cpu"][kind] for run in runs]
+        split[kind] = None if None in values else sum(values) / requests * 1e6
+    return split
+
+
+LOAD_LABELS = [
+    ("authtoken", "DRF authtoken, `Me` view"),
+    ("keystand", "Keystand, `Me` view"),
+    ("keystand_api_me", "Keystand, product `/api/v1/me/`"),
+    ("keystand_api_list", "Keystand, product `/api/v1/access-tokens/`"),
+]
+
+
+def cpu_section(load: dict) -> list[str]:
+    """The load rounds' CPU per request by process, beside the bare view's (empty without)."""
+    splits = {name: cpu_per_request(c) for name, c in load["cases"].items()}
+    bare = splits.get("keystand")
+    if bare is None or any(split is None for split in splits.values()):
+        return []
+
+    def us(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    def total(split: dict) -> float:
+        return sum(v for v in split.values() if v is not None)
+
+    def above(split: dict, kind: str) -> str:
+        return "–" if split[kind] is None else f"{split[kind] - bare[kind]:+,.0f}"
+
+    rows = [
+        [
+            label,
+            us(split["app_s"]),
+            us(split["database_s"]),
+            us(split["load_generator_s"]),
+            us(total(split)),
+            f"{above(split, 'app_s')} / {above(split, 'database_s')}",
+            f"{total(bare) / total(split):.3f}×",
+        ]
+        for name, label in LOAD_LABELS
+        if (split := splits.get(name)) is not None
+    ]
+    return [
+        "CPU per request in the same rounds, by process, read from Linux's `/proc` around each "
+        "wrk run (`bench/cpu.py`): gunicorn's master and workers, the PostgreSQL server's "
+        "processes (the workers' backends among them) and wrk. Requests/s say how much more a "
+        "path costs; this says where. The last column is the bare view's CPU per request over "
+        "the case's: what the case's rate would be, as a share of the bare view's, if the "
+        "machine did nothing but these three.",
+        "",
+        table(
+            [
+                "Case",
+                "gunicorn µs",
+                "PostgreSQL µs",
+                "wrk µs",
+                "All three µs",
+                "Above the bare view, gunicorn / PostgreSQL µs",
+                "Bare view's CPU / this",
+            ],
+            rows,
+        ),
+        "",
+    ]
+
+
 # --- Report -----------------------------------------------------------------------------------
 
 
@@ -505,12 +582,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             "",
         ]
         rows = []
-        for name, label in [
-            ("authtoken", "DRF authtoken, `Me` view"),
-            ("keystand", "Keystand, `Me` view"),
-            ("keystand_api_me", "Keystand, product `/api/v1/me/`"),
-            ("keystand_api_list", "Keystand, product `/api/v1/access-tokens/`"),
-        ]:
+        for name, label in LOAD_LABELS:
             c = load["cases"].get(name)
             if c is None:
                 continue
@@ -542,6 +614,7 @@ def report(data: dict, command: str, quick: bool) -> tuple[str, list[tuple[str, 
             ),
             "",
         ]
+        parts += cpu_section(load)
         mixed = load.get("interleaved")
         # Each path's share of the bare view's rate, counted in the worker alone.
         shares = {}

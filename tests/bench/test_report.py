@@ -265,3 +265,47 @@ def test_the_hand_written_notes_quote_no_figure_of_a_run():
     reading = notes.split("## Reading the results", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"\d[\d,.]*\s*(?:×|µs|ms|requests/s)", reading) == []
     assert "2-core" not in notes and "2 cores" not in notes
+
+
+def test_it_splits_the_load_rounds_cpu_by_process():
+    data = a_run()
+
+    def rounds(app, database, wrk):
+        # Two rounds of 1,000 requests each; CPU seconds per round.
+        run = {"requests": 1_000, "duration_us": 1_000_000, "p50_us": 1, "p99_us": 1}
+        return [{**run, "cpu": {"app_s": app, "database_s": database, "load_generator_s": wrk}}] * 2
+
+    cases = data["load"]["cases"]
+    cases["authtoken"]["rounds"] = rounds(1.5, 0.1, 0.08)
+    cases["keystand"]["rounds"] = rounds(1.0, 0.08, 0.08)
+    cases["keystand_api_me"]["rounds"] = rounds(1.04, 0.08, 0.08)
+    cases["keystand_api_list"]["rounds"] = rounds(1.1, 0.11, 0.08)
+    text = bench.report(data, "make bench", False)[0]
+    rows = {
+        cells[0]: cells[1:]
+        for line in text.split("CPU per request in the same rounds", 1)[1].splitlines()
+        if line.startswith("| Keystand") or line.startswith("| DRF")
+        if (cells := [c.strip() for c in line.strip("|").split("|")])
+    }
+    assert rows["Keystand, `Me` view"] == ["1,000", "80", "80", "1,160", "+0 / +0", "1.000×"]
+    assert rows["Keystand, product `/api/v1/access-tokens/`"] == [
+        "1,100",
+        "110",
+        "80",
+        "1,290",
+        "+100 / +30",
+        "0.899×",
+    ]
+    # No meter (not Linux, or a run saved before it): no table, and a database not measured
+    # shows as a dash.
+    cases["keystand_api_list"]["rounds"][1] = {
+        k: v for k, v in cases["keystand_api_list"]["rounds"][1].items() if k != "cpu"
+    }
+    assert "CPU per request in the same rounds" not in bench.report(data, "make bench", False)[0]
+    for case in cases.values():
+        case["rounds"] = [
+            {**r, "cpu": {**r["cpu"], "database_s": None}} for r in case["rounds"][:1]
+        ]
+    text = bench.report(data, "make bench", False)[0]
+    assert "| Keystand, `Me` view " in text
+    assert "+0 / –" in text

@@ -1,0 +1,61 @@
+"""
+The load run's CPU meter reads real processes: a child's CPU lands where it belongs, a process
+that is gone is left out, and the database's processes are found from the connection.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from bench import cpu
+
+BURN = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+
+
+def test_a_waited_for_child_counts_as_the_load_generator_not_the_app():
+    meter = cpu.Meter(server=os.getpid(), postmaster=None)
+    meter.start()
+    subprocess.run([sys.executable, "-c", BURN], check=True)
+    used = meter.stop()
+    assert used["load_generator_s"] >= 0.25  # the child's 0.3 s, in clock ticks
+    # The child came and went between the readings: the app side never saw it.
+    assert used["app_s"] < 0.25
+    assert used["database_s"] is None
+
+
+def test_the_servers_children_are_counted_with_it():
+    child = subprocess.Popen([sys.executable, "-c", BURN + "\ntime.sleep(30)"])
+    try:
+        assert child.pid in cpu.children_of(os.getpid())
+        assert cpu.parent_of(child.pid) == os.getpid()
+        meter = cpu.Meter(server=os.getpid(), postmaster=None)
+        meter.start()
+        # Wait until the child has burnt its 0.3 s (then it sleeps).
+        while cpu.cpu_seconds([child.pid])[child.pid] < 0.29:
+            os.sched_yield()
+        used = meter.stop()
+        assert used["app_s"] > 0.1
+    finally:
+        child.kill()
+        child.wait()
+    # Gone: no reading, so no share.
+    assert cpu.cpu_seconds([child.pid]) == {}
+    assert cpu.used({child.pid: 1.0, os.getpid(): 0.0}, cpu.cpu_seconds([os.getpid()])) >= 0
+
+
+@pytest.mark.django_db
+def test_the_postgresql_server_is_found_from_the_connection():
+    postmaster = cpu.postmaster_of(connection)
+    if connection.vendor != "postgresql":
+        assert postmaster is None
+        return
+    # The suite's PostgreSQL runs on this machine (make test, CI): its backend is a child of
+    # the postmaster found.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+    assert postmaster is not None
+    assert backend in cpu.children_of(postmaster)
