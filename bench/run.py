@@ -273,7 +273,7 @@ def cpu_section(load: dict) -> list[str]:
                 "gunicorn µs",
                 "PostgreSQL µs",
                 "wrk µs",
-                "All three µs",
+                "Together µs",
                 "Above the bare view, gunicorn / PostgreSQL µs",
                 "Bare view's CPU / this",
             ],
