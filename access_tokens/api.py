@@ -1,5 +1,6 @@
 """The REST API: who am I, and the caller's own tokens (DRF views and serializers)."""
 
+import contextvars
 import datetime as dt
 import functools
 
@@ -37,11 +38,13 @@ from .fields import (
     TextField,
 )
 from .listing import (
+    PAGE_SIZE,
     FirstPageFinder,
     ListQuerySerializer,
     TokenPagination,
     default_list,
     first_page,
+    one_page,
     search_sort_filter,
 )
 from .metadata import WritableFieldsMetadata
@@ -242,13 +245,51 @@ def _forget_datetime_output(*, setting: str, **kwargs) -> None:
         _iso_in_current_zone.cache_clear()
 
 
+def _zone_variable():
+    """The context variable behind django.utils.timezone's active zone (asgiref's Local keeps
+    it there since asgiref 3.7), or None where that Local is built otherwise."""
+    storage = vars(timezone._active).get("_storage")
+    variable = vars(storage).get("_data") if hasattr(storage, "__dict__") else None
+    return variable if isinstance(variable, contextvars.ContextVar) else None
+
+
+_ZONE = _zone_variable()
+
+
+def _current_zone():
+    """timezone.get_current_timezone(), read without its cost where no zone was ever
+    activated in this context (the usual case: Keystand activates none): asgiref's Local
+    then answers by raising and catching an AttributeError, a third of what writing a
+    token costs. Anything else (a zone activated, even deactivated since; another asgiref)
+    asks Django."""
+    if _ZONE is not None and _ZONE.get(None) is None:
+        return timezone.get_default_timezone()
+    return timezone.get_current_timezone()
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_in(zone, value: dt.datetime) -> str:
+    """`value`, an aware datetime, as DRF writes it in `zone` (ISO 8601, "Z" for UTC). Kept for
+    the values met again: a token's creation, expiry and last use are written on every call
+    that shows it, and datetime.isoformat costs four times the look-up. The key is the
+    instant (aware datetimes are equal when they are the same moment) and the zone, which
+    decide the text; only values in UTC come here, where no two moments share a wall time."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _instant_json():
     """Return fn(datetime) -> what _DATETIME gives: the same ISO 8601 text, made without
     DRF's per-value look-ups of the format and the time zone where they are the defaults (an
     aware value, USE_TZ on, DATETIME_FORMAT iso-8601); DRF's own field otherwise."""
     if not _iso_in_current_zone():
         return _DATETIME.to_representation
-    zone = timezone.get_current_timezone()
+    return _writer_in(_current_zone())
+
+
+@functools.lru_cache(maxsize=64)
+def _writer_in(zone):
+    """_instant_json's answer for `zone`, made once per zone."""
     if getattr(zone, "key", None) == "UTC":
         # zoneinfo's UTC and the fixed-offset one agree on every instant, and give the same
         # text; zoneinfo's offset look-ups made each value cost several times as much.
@@ -258,10 +299,11 @@ def _instant_json():
     def when(value):
         if value is None:
             return None
+        if value.tzinfo is dt.UTC:  # what both databases give
+            return _iso_in(zone, value)
         if value.tzinfo is None:
             return drf(value)
-        text = value.astimezone(zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return _iso_in.__wrapped__(zone, value)
 
     return when
 
@@ -271,6 +313,7 @@ def token_json(token: AccessToken, now, when=None) -> dict:
     `when` is _instant_json()'s answer, made once for a page of tokens."""
     when = when or _instant_json()
     granted = token.scope_list
+    state = token.state(now)
     return {
         "id": str(token.id),
         "name": token.name,
@@ -285,8 +328,8 @@ def token_json(token: AccessToken, now, when=None) -> dict:
         "expires_at": when(token.expires_at),
         "last_used_at": when(token.last_used_at),
         "last_used_ip": token.last_used_ip,
-        "active": token.is_active(now),
-        "state": token.state(now),
+        "active": state == "active",  # what is_active(now) says, from the state in hand
+        "state": state,
         "expired": token.is_expired(now),
         "revoked_at": when(token.revoked_at),
         "revoked_reason": token.revoked_reason,
@@ -406,7 +449,7 @@ class AccessTokenList(generics.ListCreateAPIView):
         if request.method in ("GET", "HEAD") and not request.query_params:
             # The call nearly every client makes, the first page in the default order: a
             # token's authentication fetches the page in its own query (listing.py).
-            request.token_finder = FirstPageFinder(timezone.now())
+            request.token_finder = FirstPageFinder()
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
@@ -415,13 +458,16 @@ class AccessTokenList(generics.ListCreateAPIView):
         # The first page, default order: the rows the token's own query brought, or one
         # planned query for them (a session); a COUNT only when the page is full.
         user, finder = request.user, request.token_finder
-        now = finder.now
+        now = finder.now or timezone.now()  # the token check's moment, or (a session) now
         rows = finder.page_for(user)
         if rows is None:
             rows = first_page(user, now)
-        self.paginator.first(rows, lambda: default_list(user, now).count(), request)
         when = _instant_json()
-        return self.paginator.get_paginated_response([token_json(t, now, when) for t in rows])
+        results = [token_json(t, now, when) for t in rows]
+        if len(rows) < PAGE_SIZE:
+            return Response(one_page(results))
+        self.paginator.first(rows, lambda: default_list(user, now).count(), request)
+        return self.paginator.get_paginated_response(results)
 
     @extend_schema(
         summary="List your tokens, a page at a time",

@@ -96,6 +96,9 @@ class Plan:
             _populator(populator) for populator in get_related_populators(klass_info, select, db)
         ]
         self.db = db
+        # The connection's operations, for a caller that adapts a slot's value as the
+        # compiler would (its thread's connection: a plan is its thread's, PlannedQuery).
+        self.ops = connection.ops
         self.fast_sql = _driver_sql(connection.vendor, sql, select)
         self.generation = _generation
 

@@ -124,18 +124,23 @@ def check_access_token(
     raw: str,
     *,
     now: dt.datetime | None = None,
-    find: Callable[[str], AccessToken | None] | None = None,
+    find: Callable[[str, dt.datetime], AccessToken | None] | None = None,
 ) -> AccessToken:
     """Return the live token for `raw` or raise the TokenError that says why not.
 
     The single path for every way a token is presented (header, Basic password). `find`
-    (digest -> the token with that digest, its owner joined, or None) replaces the usual
-    lookup where a request fetches more in the same query (listing.FirstPageFinder); the
-    checks are the same.
+    ((digest, now) -> the token with that digest, its owner joined, or None) replaces the
+    usual lookup where a request fetches more in the same query (listing.FirstPageFinder),
+    at the check's own moment; the checks are the same.
     """
     if not is_well_formed(raw):
         raise ChecksumMismatch if has_token_shape(raw) else MalformedToken
-    token = (find or _token_by_digest)(token_digest(raw))
+    digest = token_digest(raw)
+    if find is None:
+        token = _token_by_digest(digest)
+    else:
+        now = now or _now()
+        token = find(digest, now)
     if token is None:
         raise UnknownToken
     if token.revoked_at is not None:

@@ -335,6 +335,7 @@ def test_the_page_fetched_with_the_token_is_the_page_the_queryset_gives(
     folded, plain = get(), get("?page=1")
     assert folded.status_code == plain.status_code == 200
     assert folded.json() == plain.json()
+    assert folded.get("Link") == plain.get("Link")  # none up to 25
     assert len(folded.json()["results"]) == min(count, 25)
 
 

@@ -2,7 +2,9 @@
 to_representation); it must be exactly what DRF's generic field-by-field walk over the declared
 fields gives, for every kind of token, in UTC and in a zone with an offset."""
 
+import contextvars
 import datetime as dt
+import threading
 
 import pytest
 from django.utils import timezone
@@ -11,8 +13,10 @@ from rest_framework import serializers
 from access_tokens import services
 from access_tokens.api import (
     _DATETIME,
+    _ZONE,
     AccessTokenCreatedSerializer,
     AccessTokenSerializer,
+    _current_zone,
     _instant_json,
 )
 from access_tokens.models import AccessToken, AccessTokenEvent
@@ -70,6 +74,54 @@ def test_hand_built_representation_equals_drfs_generic_one(alice, make_token, se
         assert fast == generic(AccessTokenSerializer, token), token.name
         assert list(fast) == list(generic(AccessTokenSerializer, token))  # same key order
         assert list(fast) == AccessTokenSerializer.Meta.fields
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kathmandu", "UTC"])
+def test_a_zone_activated_for_the_request_is_the_one_written(alice, make_token, zone):
+    # timezone.activate (a host's middleware may call it) rather than TIME_ZONE.
+    tokens = tokens_of_every_kind(alice, make_token)
+    with timezone.override(zone):
+        for token in tokens:
+            assert AccessTokenSerializer(token).data == generic(AccessTokenSerializer, token)
+        assert _current_zone() is timezone.get_current_timezone()
+    assert AccessTokenSerializer(tokens[0]).data == generic(AccessTokenSerializer, tokens[0])
+
+
+def test_the_current_zone_is_read_as_django_reads_it(settings):
+    # Where no zone was ever activated, _current_zone reads asgiref's context variable
+    # instead of asking Django (whose Local raises and catches an AttributeError then). On the
+    # asgiref this project pins that variable is found; elsewhere Django is asked, slower.
+    assert _ZONE is not None
+    settings.TIME_ZONE = "America/Santiago"
+    fresh = contextvars.Context()  # a context where nothing was ever activated
+    assert fresh.run(_ZONE.get, None) is None
+    default = timezone.get_default_timezone()
+    assert fresh.run(_current_zone) is default is fresh.run(timezone.get_current_timezone)
+    seen = []
+
+    def in_a_new_thread():
+        seen.append((_current_zone(), timezone.get_current_timezone()))
+
+    with timezone.override("Asia/Kathmandu"):
+        assert _current_zone() is timezone.get_current_timezone()
+        assert _current_zone().key == "Asia/Kathmandu"
+        thread = threading.Thread(target=in_a_new_thread)
+        thread.start()
+        thread.join()
+        assert seen == [(default, default)]  # activation is the activating thread's
+    assert _current_zone() is timezone.get_current_timezone() is default  # deactivated
+
+
+def test_an_instant_written_once_is_written_again_in_each_zone(settings):
+    # _iso_in keeps the text of each (zone, instant): the zone is part of the key.
+    instant = dt.datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=dt.UTC)
+    assert _instant_json()(instant) == "2026-03-29T01:30:05.000120Z"
+    with timezone.override("Asia/Kathmandu"):
+        assert _instant_json()(instant) == "2026-03-29T07:15:05.000120+05:45"
+    settings.TIME_ZONE = "America/Santiago"
+    assert _instant_json()(instant) == "2026-03-28T22:30:05.000120-03:00"
+    settings.TIME_ZONE = "UTC"
+    assert _instant_json()(instant) == "2026-03-29T01:30:05.000120Z"
 
 
 def test_created_representation_adds_the_raw_token_once(alice, make_token):
