@@ -37,6 +37,7 @@ from .fields import (
     StrictFieldsMixin,
     TextField,
 )
+from .instants import iso
 from .listing import (
     PAGE_SIZE,
     FirstPageFinder,
@@ -267,17 +268,6 @@ def _current_zone():
     return timezone.get_current_timezone()
 
 
-@functools.lru_cache(maxsize=4096)
-def _iso_in(zone, value: dt.datetime) -> str:
-    """`value`, an aware datetime, as DRF writes it in `zone` (ISO 8601, "Z" for UTC). Kept for
-    the values met again: a token's creation, expiry and last use are written on every call
-    that shows it, and datetime.isoformat costs four times the look-up. The key is the
-    instant (aware datetimes are equal when they are the same moment) and the zone, which
-    decide the text; only values in UTC come here, where no two moments share a wall time."""
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def _instant_json():
     """Return fn(datetime) -> what _DATETIME gives: the same ISO 8601 text, made without
     DRF's per-value look-ups of the format and the time zone where they are the defaults (an
@@ -299,11 +289,9 @@ def _writer_in(zone):
     def when(value):
         if value is None:
             return None
-        if value.tzinfo is dt.UTC:  # what both databases give
-            return _iso_in(zone, value)
         if value.tzinfo is None:
             return drf(value)
-        return _iso_in.__wrapped__(zone, value)
+        return iso(value, zone)
 
     return when
 

@@ -1,8 +1,7 @@
-import datetime as dt
-
 from rest_framework.permissions import BasePermission
 
 from . import scopes
+from .instants import iso
 from .models import AccessToken
 
 # Response headers that tell the caller about the token it called with, in the manner of
@@ -13,15 +12,10 @@ SCOPES_HEADER = "Keystand-Token-Scopes"
 ACCEPTED_SCOPES_HEADER = "Keystand-Accepted-Scopes"
 
 
-def _instant(value: dt.datetime) -> str:
-    """Return an instant as the API's JSON does (ISO 8601, UTC, "Z")."""
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def token_headers(token: AccessToken) -> dict[str, str]:
     """Return the headers that describe `token`: read from the row authentication already
     loaded, so they cost no query."""
-    expires = _instant(token.expires_at) if token.expires_at is not None else "never"
+    expires = iso(token.expires_at) if token.expires_at is not None else "never"
     return {EXPIRATION_HEADER: expires, SCOPES_HEADER: ", ".join(token.scope_list)}
 
 

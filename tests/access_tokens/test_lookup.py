@@ -128,6 +128,35 @@ def test_both_plans_are_built_on_this_database(busy_token, alice):
             assert plan.plan_for(db).fast_sql.startswith('SELECT +"')
 
 
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_runs_its_plan_on_its_own_connection(alice, make_token):
+    # A plan keeps the connection it was built on: the thread's own, as connections[db]
+    # gives it there, and another thread's plan keeps that thread's.
+    import threading
+
+    db = router.db_for_read(AccessToken)
+    token, raw = make_token(alice, name="threads")
+    digest = services.token_digest(raw)
+    assert token_by_digest(digest).pk == token.pk
+    here = token_by_digest.plan_for(db)
+    assert here.connection is connections[db]
+    seen = []
+
+    def elsewhere():
+        try:
+            found = token_by_digest(digest)
+            there = token_by_digest.plan_for(db)
+            seen.append((found.pk, there is here, there.connection is connections[db]))
+            seen.append(there.connection is here.connection)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    assert seen == [(token.pk, False, True), False]
+
+
 def test_a_plain_select_list_is_undeclared_and_any_other_left_as_it_is():
     def compiled(queryset):
         compiler = queryset.query.get_compiler("default")

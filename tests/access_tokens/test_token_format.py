@@ -53,6 +53,16 @@ def test_it_carries_the_crc32_of_everything_before_the_checksum():
     assert _decode_base62(check) == zlib.crc32(body.encode())
 
 
+@pytest.mark.parametrize(
+    "crc", [0, 1, 61, 62, 3843, 3844, 62**3, 62**4 - 1, 62**4, 62**5 + 7, 2**31, 2**32 - 1]
+)
+def test_the_checksums_look_ups_write_what_base62_writes(crc):
+    from access_tokens.token_format import _base62, _checksum_chars
+
+    assert _checksum_chars(crc) == _base62(crc, 6)
+    assert _decode_base62(_checksum_chars(crc)) == crc
+
+
 def test_it_accepts_the_tokens_it_makes():
     for _ in range(100):
         assert is_well_formed(generate_token())

@@ -113,7 +113,7 @@ def test_the_current_zone_is_read_as_django_reads_it(settings):
 
 
 def test_an_instant_written_once_is_written_again_in_each_zone(settings):
-    # _iso_in keeps the text of each (zone, instant): the zone is part of the key.
+    # instants.iso keeps the text of each (zone, instant): the zone is part of the key.
     instant = dt.datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=dt.UTC)
     assert _instant_json()(instant) == "2026-03-29T01:30:05.000120Z"
     with timezone.override("Asia/Kathmandu"):
@@ -122,6 +122,23 @@ def test_an_instant_written_once_is_written_again_in_each_zone(settings):
     assert _instant_json()(instant) == "2026-03-28T22:30:05.000120-03:00"
     settings.TIME_ZONE = "UTC"
     assert _instant_json()(instant) == "2026-03-29T01:30:05.000120Z"
+
+
+def test_the_two_readings_of_a_clock_turned_back_are_two_instants():
+    # They compare equal (same zone, fold ignored), so only instants in UTC are kept by
+    # instants.iso; these two are written from scratch, each as itself.
+    import zoneinfo
+
+    from access_tokens.instants import iso
+
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    first = dt.datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+    second = first.replace(fold=1)
+    assert first == second
+    assert iso(first) == "2026-11-01T05:30:00Z"
+    assert iso(second) == "2026-11-01T06:30:00Z"
+    assert iso(first, new_york) == "2026-11-01T01:30:00-04:00"
+    assert iso(second, new_york) == "2026-11-01T01:30:00-05:00"
 
 
 def test_created_representation_adds_the_raw_token_once(alice, make_token):
