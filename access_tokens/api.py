@@ -249,8 +249,10 @@ def _forget_datetime_output(*, setting: str, **kwargs) -> None:
 def _zone_variable():
     """The context variable behind django.utils.timezone's active zone (asgiref's Local keeps
     it there since asgiref 3.7), or None where that Local is built otherwise."""
-    storage = vars(timezone._active).get("_storage")
-    variable = vars(storage).get("_data") if hasattr(storage, "__dict__") else None
+    try:
+        variable = vars(vars(timezone._active)["_storage"])["_data"]
+    except (AttributeError, KeyError, TypeError):  # no such attribute, or no __dict__
+        return None
     return variable if isinstance(variable, contextvars.ContextVar) else None
 
 

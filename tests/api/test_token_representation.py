@@ -112,6 +112,23 @@ def test_the_current_zone_is_read_as_django_reads_it(settings):
     assert _current_zone() is timezone.get_current_timezone() is default  # deactivated
 
 
+def test_where_asgiref_keeps_the_zone_otherwise_django_is_asked(monkeypatch):
+    # Another asgiref may build its Local without that variable, or without a __dict__: the
+    # variable is then not found, and every read goes to Django.
+    from access_tokens import api
+
+    class Slotted:
+        __slots__ = ("value",)
+
+    monkeypatch.setattr(timezone, "_active", Slotted())
+    assert api._zone_variable() is None
+    monkeypatch.undo()
+    monkeypatch.setattr(api, "_ZONE", None)
+    with timezone.override("Asia/Kathmandu"):
+        assert api._current_zone().key == "Asia/Kathmandu"
+    assert api._current_zone() is timezone.get_default_timezone()
+
+
 def test_an_instant_written_once_is_written_again_in_each_zone(settings):
     # instants.iso keeps the text of each (zone, instant): the zone is part of the key.
     instant = dt.datetime(2026, 3, 29, 1, 30, 5, 120, tzinfo=dt.UTC)
