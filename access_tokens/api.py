@@ -262,7 +262,7 @@ _ZONE = _zone_variable()
 def _current_zone():
     """timezone.get_current_timezone(), read without its cost where no zone was ever
     activated in this context (the usual case: Keystand activates none): asgiref's Local
-    then answers by raising and catching an AttributeError, a third of what writing a
+    then answers by raising and catching an AttributeError, nearly a third of what writing a
     token costs. Anything else (a zone activated, even deactivated since; another asgiref)
     asks Django."""
     if _ZONE is not None and _ZONE.get(None) is None:

@@ -1,9 +1,9 @@
 """Instants as Keystand writes them: ISO 8601, "Z" for UTC (the text of DRF's DateTimeField).
 
-`datetime.isoformat` costs four times a dictionary look-up, and the same instants are written
-again and again (a token's creation, expiry and last use, on every call that shows it or
-authenticates with it), so the text is kept for instants in UTC, which is what both databases
-give.
+`datetime.isoformat` costs three to four times a look-up in this cache, and the same instants are
+written again and again (a token's creation, expiry and last use, on every call that shows it
+or authenticates with it), so the text is kept for instants in UTC, which is what both
+databases give.
 """
 
 import datetime as dt
