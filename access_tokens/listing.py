@@ -115,13 +115,12 @@ def orm_first_page(user, now: dt.datetime) -> list[AccessToken]:
 _OWNER = AccessToken._meta.get_field("user")
 
 
-def _cutoff_value(ops, now: dt.datetime):
-    """The retention cutoff at `now` as the compiler emits it for a connection whose
-    operations are `ops`: what
+def _cutoff_value(connection, now: dt.datetime):
+    """The retention cutoff at `now` as the compiler emits it on `connection`: what
     DateTimeField.get_db_prep_value gives for an aware datetime, without its checks for the
     values a field may be handed (a string, a date, a naive datetime), which cost more than
     the adaptation itself on every list request."""
-    return ops.adapt_datetimefield_value(retention_cutoff(now))
+    return connection.ops.adapt_datetimefield_value(retention_cutoff(now))
 
 
 def _first_page_values(db: str, owner_pk, now: dt.datetime) -> dict:
@@ -129,7 +128,7 @@ def _first_page_values(db: str, owner_pk, now: dt.datetime) -> dict:
     connection = connections[db]
     return {
         "owner": _OWNER.get_db_prep_value(owner_pk, connection),
-        "cutoff": _cutoff_value(connection.ops, now),
+        "cutoff": _cutoff_value(connection, now),
     }
 
 
@@ -183,16 +182,16 @@ def orm_first_page_by_digest(digest: str, now: dt.datetime, using: str | None = 
     return list(_page_by_digest(using or router.db_for_read(AccessToken), digest, now))
 
 
-def _page_by_digest_values(ops, digest: str, now: dt.datetime) -> dict:
-    """The query's variable parameters, as the compiler emits them for a connection whose
-    operations are `ops` (a digest is a str, which a CharField hands on as it is)."""
-    return {"digest": digest, "cutoff": _cutoff_value(ops, now)}
+def _page_by_digest_values(connection, digest: str, now: dt.datetime) -> dict:
+    """The query's variable parameters, as the compiler emits them on `connection` (a
+    digest is a str, which a CharField hands on as it is)."""
+    return {"digest": digest, "cutoff": _cutoff_value(connection, now)}
 
 
 def plan_first_page_by_digest(db: str, now: dt.datetime) -> Plan:
     """Plan `_page_by_digest` on database `db` (the moment is any)."""
     queryset = _page_by_digest(db, _DIGEST_PLACEHOLDER, now)
-    return Plan(queryset, db, _page_by_digest_values(connections[db].ops, _DIGEST_PLACEHOLDER, now))
+    return Plan(queryset, db, _page_by_digest_values(connections[db], _DIGEST_PLACEHOLDER, now))
 
 
 class FirstPageByDigest(PlannedQuery):
@@ -208,8 +207,8 @@ class FirstPageByDigest(PlannedQuery):
         planned = self.plan_for(db, now)
         if planned is None:
             return orm_first_page_by_digest(digest, now, db)
-        # The plan's own `ops`: connections[db] again would cost a twentieth of the query.
-        return planned.run(_page_by_digest_values(planned.ops, digest, now))
+        # The plan's own connection: connections[db] again would cost a twentieth of the query.
+        return planned.run(_page_by_digest_values(planned.connection, digest, now))
 
 
 first_page_by_digest = FirstPageByDigest()

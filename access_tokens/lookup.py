@@ -99,10 +99,9 @@ class Plan:
         # The thread's connection to `db`: a plan is its thread's (PlannedQuery), and Django
         # keeps one connection object per thread and alias for the thread's life. Asking
         # `connections` again on every run cost 5 % of what the lookup costs (asgiref's
-        # thread-critical Local raises and catches a RuntimeError on each read). `ops` is
-        # for a caller that adapts a slot's value as the compiler would.
+        # thread-critical Local raises and catches a RuntimeError on each read). A caller
+        # that adapts a slot's value as the compiler would uses it too.
         self.connection = connection
-        self.ops = connection.ops
         self.fast_sql = _driver_sql(connection.vendor, sql, select)
         self.generation = _generation
 

@@ -369,5 +369,5 @@ def test_the_cutoff_is_sent_as_the_field_would_send_it():
     field = AccessToken._meta.get_field("revoked_at")
     now = timezone.now()
     expected = field.get_db_prep_value(retention_cutoff(now), connection)
-    assert _cutoff_value(connection.ops, now) == expected
-    assert type(_cutoff_value(connection.ops, now)) is type(expected)
+    assert _cutoff_value(connection, now) == expected
+    assert type(_cutoff_value(connection, now)) is type(expected)
