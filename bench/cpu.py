@@ -6,8 +6,10 @@ the load rounds (bench/load.py) this reads the CPU time used by gunicorn (its ma
 workers), by the PostgreSQL server (the postmaster and every process under it: the workers'
 backends, the background writers) and by wrk itself (the one child the run waits for), so
 that the report can split a path's extra cost between the application, the database and the
-load generator. Where /proc is missing (not Linux) nothing is read and the report leaves the
-table out.
+load generator. A process that ends during a run (each worker's backend closes after
+CONN_MAX_AGE, and the workers, started together, close theirs in the same round) takes what it
+used with it: the reading says so, and the report leaves that round out of that column. Where
+/proc is missing (not Linux) nothing is read and the report leaves the table out.
 """
 
 from __future__ import annotations
@@ -67,9 +69,18 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
 
 
 def used(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds used between two readings by the processes present at both; a process
-    that ended in between (a worker recycled, a backend closed) loses what it used."""
-    return sum(after[pid] - before[pid] for pid in before if pid in after)
+    """CPU seconds used between two readings: by the processes present at both, and all of a
+    process's that only the second reading has (it started in between: a backend opened for
+    a worker's new connection). A process that ended in between (a backend closed at
+    CONN_MAX_AGE, a worker recycled) loses what it used since the first reading: /proc has no
+    record of it any more (`ended` says whether that happened)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+
+
+def ended(before: dict[int, float], after: dict[int, float]) -> int:
+    """How many processes of the first reading are gone from the second: a reading with one
+    is short by what they used between the two."""
+    return sum(pid not in after for pid in before)
 
 
 class Meter:
@@ -90,12 +101,17 @@ class Meter:
         self._app, self._db = cpu_seconds(app), cpu_seconds(db)
         self._children = _children_cpu()
 
-    def stop(self) -> dict[str, float | None]:
+    def stop(self) -> dict[str, float | int | None]:
+        """CPU seconds by kind since start(), and for the app and the database how many of
+        the processes metered at start() had ended (their share of the run is missing)."""
         app, db = self._pids()
+        app_after, db_after = cpu_seconds(app), cpu_seconds(db)
         return {
-            "app_s": used(self._app, cpu_seconds(app)),
-            "database_s": used(self._db, cpu_seconds(db)) if self.postmaster else None,
+            "app_s": used(self._app, app_after),
+            "database_s": used(self._db, db_after) if self.postmaster else None,
             "load_generator_s": _children_cpu() - self._children,
+            "app_ended": ended(self._app, app_after),
+            "database_ended": ended(self._db, db_after),
         }
 
 

@@ -209,16 +209,25 @@ def rate_per_round(case: dict, yardstick: dict) -> Ratio:
 def cpu_per_request(case: dict) -> dict[str, float | None] | None:
     """Return the case's CPU µs per request under load by process kind (app: gunicorn, its
     master and workers; database: the PostgreSQL server's processes; load generator: wrk),
-    summed over its rounds; None where a round was run without the meter (not Linux, or a
-    run saved before it existed)."""
+    summed over its rounds, each column over the rounds in which none of its processes ended
+    (None where that leaves none); None where a round was run without the meter (not Linux,
+    or a run saved before it existed)."""
     runs = case.get("rounds") or []
     if not runs or any("cpu" not in run for run in runs):
         return None
-    requests = sum(run["requests"] for run in runs)
     split = {}
-    for kind in ("app_s", "database_s", "load_generator_s"):
-        values = [run["cpu"][kind] for run in runs]
-        split[kind] = None if None in values else sum(values) / requests * 1e6
+    for kind, gone in (("app_s", "app_ended"), ("database_s", "database_ended")):
+        # A round in which a metered process ended (a backend closed at CONN_MAX_AGE) is short
+        # by what that process used in it: left out, for this column only.
+        whole = [run for run in runs if not run["cpu"].get(gone)]
+        values = [run["cpu"][kind] for run in whole]
+        split[kind] = (
+            None
+            if not whole or None in values
+            else sum(values) / sum(run["requests"] for run in whole) * 1e6
+        )
+    generator = sum(run["cpu"]["load_generator_s"] for run in runs)
+    split["load_generator_s"] = generator / sum(run["requests"] for run in runs) * 1e6
     return split
 
 
@@ -236,6 +245,12 @@ def cpu_section(load: dict) -> list[str]:
     bare = splits.get("keystand")
     if bare is None or any(split is None for split in splits.values()):
         return []
+
+    runs = [run for case in load["cases"].values() for run in case["rounds"]]
+    left_out = ", ".join(
+        f"{sum(bool(run['cpu'].get(gone)) for run in runs)} of {len(runs)} for {column}"
+        for gone, column in (("app_ended", "gunicorn"), ("database_ended", "PostgreSQL"))
+    )
 
     def us(value: float | None) -> str:
         return "–" if value is None else f"{value:,.0f}"
@@ -265,7 +280,10 @@ def cpu_section(load: dict) -> list[str]:
         "processes (the workers' backends among them) and wrk. Requests/s say how much more a "
         "path costs; this says where. The last column is the bare view's CPU per request over "
         "the case's: what the case's rate would be, as a share of the bare view's, if the "
-        "machine did nothing but these three.",
+        "machine did nothing but these three. A round in which one of the processes metered "
+        "ended (each worker's database connection closes after `CONN_MAX_AGE`, its backend "
+        "with it) is short by what that process used, so that round is left out of the "
+        "column: here " + left_out + ".",
         "",
         table(
             [

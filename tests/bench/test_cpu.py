@@ -1,6 +1,7 @@
 """
-The load run's CPU meter reads real processes: a child's CPU lands where it belongs, a process
-that is gone is left out, and the database's processes are found from the connection.
+The load run's CPU meter reads real processes: a child's CPU lands where it belongs, one that
+starts during a run counts whole, one that ends during it is reported as ended, and the
+database's processes are found from the connection.
 """
 
 import os
@@ -50,6 +51,38 @@ def test_the_servers_children_are_counted_with_it():
     assert cpu.cpu_seconds([child.pid]) == {}
     now = cpu.cpu_seconds([os.getpid()])
     assert cpu.used({child.pid: 1.0, os.getpid(): 0.0}, now) == now[os.getpid()]
+
+
+def _burnt(pid: int) -> None:
+    """Wait, sleeping, until process `pid` has burnt BURN's 0.3 s of CPU."""
+    deadline = time.monotonic() + 60
+    while cpu.cpu_seconds([pid]).get(pid, 0.0) < 0.29:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+def test_a_process_started_during_the_run_counts_whole_and_one_that_ends_is_reported():
+    """A backend opened in the middle of a round (a worker's new connection, the old one
+    closed at CONN_MAX_AGE) is the server's from its start: all it used is the round's. The
+    one it replaced took its CPU with it, and the reading says so."""
+    meter = cpu.Meter(server=os.getpid(), postmaster=None)
+    own = cpu.cpu_seconds([os.getpid()])
+    meter.start()
+    child = subprocess.Popen([sys.executable, "-c", BURN + "\ntime.sleep(30)"])
+    try:
+        _burnt(child.pid)
+        used = meter.stop()
+        assert used["app_s"] - cpu.used(own, cpu.cpu_seconds([os.getpid()])) >= 0.25
+        assert used["app_ended"] == 0
+        meter.start()  # the child is metered from here on
+    finally:
+        child.kill()
+        child.wait()
+    used = meter.stop()
+    assert used["app_ended"] == 1
+    assert used["database_ended"] == 0  # no database metered: nothing of it can end
+    assert cpu.ended({1: 0.0, 2: 0.0}, {2: 1.0, 3: 1.0}) == 1
+    assert cpu.used({1: 5.0, 2: 1.0}, {2: 1.5, 3: 0.25}) == 0.75
 
 
 @pytest.mark.django_db

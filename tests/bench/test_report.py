@@ -296,6 +296,22 @@ def test_it_splits_the_load_rounds_cpu_by_process():
         "+100 / +30",
         "0.899×",
     ]
+    assert "left out of the column: here 0 of 8 for gunicorn, 0 of 8 for PostgreSQL." in text
+    # A round in which a backend ended (closed at CONN_MAX_AGE) read less than its processes
+    # used: the database column leaves it out, the other columns keep it.
+    short = {"app_s": 1.1, "database_s": 0.001, "load_generator_s": 0.08, "database_ended": 4}
+    cases["keystand_api_list"]["rounds"][1] = {
+        **cases["keystand_api_list"]["rounds"][1],
+        "cpu": short,
+    }
+    text = bench.report(data, "make bench", False)[0]
+    assert "| 1,100 | 110 | 80 | 1,290 | +100 / +30 | 0.899× |" in " ".join(text.split())
+    assert "here 0 of 8 for gunicorn, 1 of 8 for PostgreSQL." in text
+    # Every round short: the column has no reading.
+    cases["keystand_api_list"]["rounds"][0] = cases["keystand_api_list"]["rounds"][1]
+    assert "| 1,100 | – | 80 | 1,180 | +100 / – |" in " ".join(
+        bench.report(data, "make bench", False)[0].split()
+    )
     # No meter (not Linux, or a run saved before it): no table, and a database not measured
     # shows as a dash.
     cases["keystand_api_list"]["rounds"][1] = {
