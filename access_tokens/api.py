@@ -46,6 +46,7 @@ from .listing import (
     default_list,
     first_page,
     one_page,
+    one_page_text,
     search_sort_filter,
 )
 from .metadata import WritableFieldsMetadata
@@ -55,6 +56,7 @@ from .schema import ErrorSerializer
 from .throttling import RevokeThrottle
 from .token_format import find_tokens, has_token_shape, is_well_formed, mask
 from .users import email_of
+from .written_json import send_as_written, string, string_or_null
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
@@ -331,6 +333,44 @@ def token_json(token: AccessToken, now, when=None) -> dict:
     }
 
 
+def token_text(token: AccessToken, now, when) -> str:
+    """Return the JSON text JSONRenderer writes for token_json(token, now, when), written
+    directly (written_json.py): the same keys in the same order, the stored strings escaped
+    by json itself, the rest (ids, enums, booleans) as they are."""
+    granted = token.scope_list
+    state = token.state(now)
+    legacy = _legacy_scope(granted)
+    created_by, rotated_from = token.created_by_token_id, token.rotated_from_id
+    return _TOKEN_TEXT % (
+        _id_text(token.id),
+        string(token.name),
+        string(token.description),
+        string(token.last_four),
+        ",".join(map(string, granted)),
+        "null" if legacy is None else f'"{legacy}"',
+        string_or_null(when(token.created_at)),
+        string(token.created_via),
+        "null" if created_by is None else f'"{_id_text(created_by)}"',
+        "null" if rotated_from is None else f'"{_id_text(rotated_from)}"',
+        string_or_null(when(token.expires_at)),
+        string_or_null(when(token.last_used_at)),
+        string_or_null(token.last_used_ip),
+        "true" if state == "active" else "false",
+        state,
+        "true" if token.is_expired(now) else "false",
+        string_or_null(when(token.revoked_at)),
+        string(token.revoked_reason),
+    )
+
+
+_TOKEN_TEXT = (
+    '{"id":"%s","name":%s,"description":%s,"last_four":%s,"scopes":[%s],"scope":%s,'
+    '"created_at":%s,"created_via":%s,"created_by_token":%s,"rotated_from":%s,'
+    '"expires_at":%s,"last_used_at":%s,"last_used_ip":%s,"active":%s,"state":"%s",'
+    '"expired":%s,"revoked_at":%s,"revoked_reason":%s}'
+)
+
+
 class AccessTokenCreatedSerializer(AccessTokenSerializer):
     token = serializers.CharField(help_text="The raw token. It is sent this once only.")
 
@@ -401,6 +441,17 @@ class MeView(APIView):
     def get(self, request):
         user, token = request.user, request.auth
         by_token = isinstance(token, AccessToken)
+        if by_token and type(user.pk) is int and send_as_written(request):
+            # Written as JSON text directly (written_json.py), as the list's first page is.
+            return Response(
+                _ME_TEXT
+                % (
+                    user.pk,
+                    string(user.get_username()),
+                    string(email_of(user)),
+                    token_text(token, timezone.now(), _instant_json()),
+                )
+            )
         return Response(
             {
                 "id": user.pk,
@@ -410,6 +461,9 @@ class MeView(APIView):
                 "token": token_json(token, timezone.now()) if by_token else None,
             }
         )
+
+
+_ME_TEXT = '{"id":%d,"username":%s,"email":%s,"authenticated_by":"access_token","token":%s}'
 
 
 def _created(request, token: AccessToken, raw: str) -> Response:
@@ -458,9 +512,12 @@ class AccessTokenList(generics.ListCreateAPIView):
         if rows is None:
             rows = first_page(user, now)
         when = _instant_json()
-        results = [token_json(t, now, when) for t in rows]
         if len(rows) < PAGE_SIZE:
-            return Response(one_page(results))
+            if send_as_written(request):
+                # The whole list on one page, written as JSON text directly (written_json.py).
+                return Response(one_page_text([token_text(t, now, when) for t in rows]))
+            return Response(one_page([token_json(t, now, when) for t in rows]))
+        results = [token_json(t, now, when) for t in rows]
         self.paginator.first(rows, lambda: default_list(user, now).count(), request)
         return self.paginator.get_paginated_response(results)
 

@@ -336,6 +336,11 @@ def one_page(results: list) -> dict:
     return {"count": len(results), "next": None, "previous": None, "results": results}
 
 
+def one_page_text(results: list[str]) -> str:
+    """one_page's body as JSON text, from each result's own JSON text (api.token_text)."""
+    return f'{{"count":{len(results)},"next":null,"previous":null,"results":[{",".join(results)}]}}'
+
+
 class TokenPagination(PageNumberPagination):
     """Pages of 25 (`?page=`, `?page_size=` up to 100): the body is `{"count", "next",
     "previous", "results"}` and, when there is more than one page, an RFC 8288 Link header

@@ -184,8 +184,9 @@ def main() -> None:
 def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
     """Print what the token list's first page spends beyond the bare `Me` view,
     part by part: each part as the list runs it beside what the bare view runs in its place
-    (nothing, for the tokens' JSON), and the two whole requests, all interleaved round by
-    round in this process.
+    (nothing, for the tokens' JSON text), and the two whole requests, all interleaved round
+    by round in this process. The list writes its first page's JSON text itself
+    (access_tokens/written_json.py), where the bare view has DRF's JSONRenderer write its body.
 
     A part timed alone in a loop finds its code and data in the CPU's caches; inside a
     request, which runs some two million instructions, it does not. So the parts add up to
@@ -208,8 +209,8 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
     rows = listing.first_page_by_digest(digest, now)
     owner = token_by_digest(digest).user
     me = {"id": owner.pk, "username": owner.get_username(), "email": owner.email}
-    tokens = [api.token_json(row, now, api._instant_json()) for row in rows]
-    page = {"count": len(rows), "next": None, "previous": None, "results": tokens}
+    when = api._instant_json()
+    text = listing.one_page_text([api.token_text(row, now, when) for row in rows])
     render = JSONRenderer().render
 
     def request():
@@ -217,15 +218,15 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
 
     def paged():
         request()
-        return Response(listing.one_page(tokens))  # the list's own, for fewer than a page
+        return Response(text)  # the list's own, for fewer than a page (written_json.py)
 
     def unpaged():
         request()
         return Response(me)
 
-    def token_json():
+    def token_text():
         when = api._instant_json()
-        return [api.token_json(row, now, when) for row in rows]
+        return listing.one_page_text([api.token_text(row, now, when) for row in rows])
 
     parts = [
         ("whole request", lambda: micro.call(envs["bare-me"]), lambda: micro.call(envs["list"])),
@@ -234,9 +235,9 @@ def _parts(envs: dict, digest: str, rounds: int, per_round: int) -> None:
             lambda: token_by_digest(digest),
             lambda: listing.first_page_by_digest(digest, now),
         ),
-        ("the tokens' JSON (token_json)", None, token_json),
-        ("rendering the body", lambda: render(me), lambda: render(page)),
-        ("the response with its paging fields", unpaged, paged),
+        ("the page's JSON text (token_text)", None, token_text),
+        ("the body's bytes", lambda: render(me), text.encode),
+        ("the response object", unpaged, paged),
     ]
 
     class Part(micro.Case):
