@@ -441,22 +441,29 @@ class MeView(APIView):
     def get(self, request):
         user, token = request.user, request.auth
         by_token = isinstance(token, AccessToken)
-        if by_token and type(user.pk) is int and send_as_written(request):
+        username, email = user.get_username(), email_of(user)
+        if (
+            by_token
+            and type(user.pk) is int  # a custom user model's pk (a UUID, say): DRF writes it
+            and type(username) is str
+            and type(email) is str
+            and send_as_written(request)
+        ):
             # Written as JSON text directly (written_json.py), as the list's first page is.
             return Response(
                 _ME_TEXT
                 % (
                     user.pk,
-                    string(user.get_username()),
-                    string(email_of(user)),
+                    string(username),
+                    string(email),
                     token_text(token, timezone.now(), _instant_json()),
                 )
             )
         return Response(
             {
                 "id": user.pk,
-                "username": user.get_username(),
-                "email": email_of(user),
+                "username": username,
+                "email": email,
                 "authenticated_by": "access_token" if by_token else "session",
                 "token": token_json(token, timezone.now()) if by_token else None,
             }
