@@ -56,7 +56,7 @@ from .schema import ErrorSerializer
 from .throttling import RevokeThrottle
 from .token_format import find_tokens, has_token_shape, is_well_formed, mask
 from .users import email_of
-from .written_json import send_as_written, string, string_or_null
+from .written_json import can_send_as_written, string, string_or_null, written
 
 
 class AccessTokenSerializer(serializers.ModelSerializer):
@@ -447,18 +447,12 @@ class MeView(APIView):
             and type(user.pk) is int  # a custom user model's pk (a UUID, say): DRF writes it
             and type(username) is str
             and type(email) is str
-            and send_as_written(request)
+            and can_send_as_written(request)
         ):
             # Written as JSON text directly (written_json.py), as the list's first page is.
-            return Response(
-                _ME_TEXT
-                % (
-                    user.pk,
-                    string(username),
-                    string(email),
-                    token_text(token, timezone.now(), _instant_json()),
-                )
-            )
+            token_part = token_text(token, timezone.now(), _instant_json())
+            text = _ME_TEXT % (user.pk, string(username), string(email), token_part)
+            return written(request, text)
         return Response(
             {
                 "id": user.pk,
@@ -520,9 +514,9 @@ class AccessTokenList(generics.ListCreateAPIView):
             rows = first_page(user, now)
         when = _instant_json()
         if len(rows) < PAGE_SIZE:
-            if send_as_written(request):
+            if can_send_as_written(request):
                 # The whole list on one page, written as JSON text directly (written_json.py).
-                return Response(one_page_text([token_text(t, now, when) for t in rows]))
+                return written(request, one_page_text([token_text(t, now, when) for t in rows]))
             return Response(one_page([token_json(t, now, when) for t in rows]))
         results = [token_json(t, now, when) for t in rows]
         self.paginator.first(rows, lambda: default_list(user, now).count(), request)

@@ -10,7 +10,7 @@ tokens' dicts and rendering them was most of what the list cost beyond the bare 
 own escaping (`string`).
 
 A view sends that text only where the renderer DRF chose would have written the very same bytes
-(`send_as_written`): DRF's own JSONRenderer, compact, UTF-8 as it is (COMPACT_JSON and
+(`can_send_as_written`): DRF's own JSONRenderer, compact, UTF-8 as it is (COMPACT_JSON and
 UNICODE_JSON, the defaults), no `indent` asked for. The request's renderer is then AS_WRITTEN
 and the Response's data is the text (a str). Anything else (an indent, another renderer, other
 JSON settings, the browsable API) gets DRF's data and DRF's rendering, as before.
@@ -25,6 +25,7 @@ renderer instead keeps every response a plain Response.
 from json.encoder import encode_basestring  # json's own (C) escaping of a str without ensure_ascii
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 
 def string(value: str) -> str:
@@ -67,11 +68,15 @@ class AsWritten(BaseRenderer):
 AS_WRITTEN = AsWritten()
 
 
-def send_as_written(request) -> bool:
+def can_send_as_written(request) -> bool:
     """Whether `request` (a DRF Request, negotiated) may be answered with JSON text written by
-    hand; if so, its renderer becomes AS_WRITTEN, so that the view's Response(text) goes out as
-    it is."""
-    if not writes_as_is(request.accepted_renderer, request.accepted_media_type, None):
-        return False
+    hand: whether the renderer DRF chose would write the same bytes."""
+    return writes_as_is(request.accepted_renderer, request.accepted_media_type, None)
+
+
+def written(request, text: str) -> Response:
+    """The Response that sends `text` as it is: the request's renderer becomes AS_WRITTEN. Made
+    only once the text is written, so that an error raised while writing it still gets DRF's
+    own renderer."""
     request.accepted_renderer = AS_WRITTEN
-    return True
+    return Response(text)
