@@ -24,7 +24,14 @@ from access_tokens.listing import (
     orm_first_page,
     orm_first_page_by_digest,
 )
-from access_tokens.lookup import DigestLookup, Plan, _undeclared, orm_lookup, token_by_digest
+from access_tokens.lookup import (
+    DigestLookup,
+    Plan,
+    _converter,
+    _undeclared,
+    orm_lookup,
+    token_by_digest,
+)
 from access_tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +162,59 @@ def test_each_thread_runs_its_plan_on_its_own_connection(alice, make_token):
     thread.start()
     thread.join()
     assert seen == [(token.pk, False, True), False]
+
+
+# What SQLite hands back for a datetime column on the fast path (text), including text Django
+# never writes there: each must come out as Django's own converter makes it, or fail as it does.
+_SQLITE_DATETIME_TEXTS = [
+    "2026-12-07 22:06:41.365856",  # what Django writes
+    "2026-12-07 22:06:41",
+    "2026-12-07T22:06:41.5",
+    "2026-12-07 22:06",
+    "2026-12-07",  # a date alone: read with "+00:00" it would come back naive
+    "20261207",
+    "2026-12-07 22:06:41+02:00",  # an offset of its own
+    "2026-12-07 22:06:41Z",
+    "2026-12-07 22:06:41,5",
+    "2026-02-29 10:00:00",  # no such day
+    "2026-12-07 24:00:00",
+    None,
+]
+
+
+@pytest.mark.parametrize("db_zone", [None, "Europe/Paris"])
+def test_sqlite_datetimes_come_out_as_djangos_converter_makes_them(db_zone):
+    from django.db.models import DateTimeField
+    from django.db.utils import ConnectionHandler
+
+    # A SQLite connection of its own (never opened), so this runs on either test database.
+    sqlite = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": ":memory:",
+                "TIME_ZONE": db_zone,
+            }
+        }
+    )["default"]
+    expression = DateTimeField()
+    django_converter = sqlite.ops.convert_datetimefield_value
+    ours = _converter([django_converter], expression, sqlite)
+    for text in _SQLITE_DATETIME_TEXTS:
+        try:
+            expected = django_converter(text, expression, sqlite)
+        except (ValueError, AttributeError) as refused:
+            with pytest.raises(type(refused)):
+                ours(text)
+            continue
+        got = ours(text)
+        assert got == expected, text
+        assert type(got) is type(expected), text
+        if expected is not None:
+            assert got.tzinfo == expected.tzinfo, text
+            if expected.tzinfo is dt.UTC:
+                assert got.tzinfo is dt.UTC, text  # the same zone object, not an equal one
+            assert (got.fold, got.utcoffset()) == (expected.fold, expected.utcoffset()), text
 
 
 def test_a_plain_select_list_is_undeclared_and_any_other_left_as_it_is():
