@@ -162,21 +162,21 @@ def _converter(convs: list, expression, connection) -> Callable[[Any], Any]:
         and settings.USE_TZ
     ):
         zone, convert = connection.timezone, ops.convert_datetimefield_value
-        utc = dt.UTC if zone is dt.UTC else None
+        in_utc = zone is dt.UTC
         read_iso = dt.datetime.fromisoformat
 
         def aware(value):
             if value is None:
                 return None
             if type(value) is str:
-                if utc is not None:
+                if in_utc:
                     try:
                         read = read_iso(value + "+00:00")
                     except ValueError:
                         pass
                     else:
                         # A date alone takes the offset for a time of day: it comes back naive.
-                        if read.tzinfo is utc:
+                        if read.tzinfo is zone:
                             return read
                 value = parse_datetime(value)  # what the driver's converter does with it
             if type(value) is dt.datetime and value.tzinfo is None:
