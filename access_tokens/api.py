@@ -495,10 +495,15 @@ class AccessTokenList(generics.ListCreateAPIView):
         filters = {k: v for k, v in query.validated_data.items() if k not in ("page", "page_size")}
         return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
 
+    @classmethod
+    def finds_its_token(cls, request) -> bool:
+        """Whether a token's authentication of this (Django) request fetches more in its own
+        query: the call nearly every client makes, the first page in the default order
+        (listing.py). ahead.py then sends no lookup of its own."""
+        return request.method in ("GET", "HEAD") and not request.GET
+
     def initial(self, request, *args, **kwargs):
-        if request._request.method in ("GET", "HEAD") and not request.query_params:
-            # The call nearly every client makes, the first page in the default order: a
-            # token's authentication fetches the page in its own query (listing.py).
+        if self.finds_its_token(request._request):
             request.token_finder = FirstPageFinder()
         super().initial(request, *args, **kwargs)
 

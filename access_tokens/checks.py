@@ -53,8 +53,9 @@ def _check_numbers() -> list[Error]:
                 2,
             )
         )
-    if not isinstance(token_settings.CREATION_EMAIL, bool):
-        errors.append(_error("CREATION_EMAIL", "must be True or False.", 1))
+    for name in ("CREATION_EMAIL", "LOOKUP_AHEAD"):
+        if not isinstance(getattr(token_settings, name), bool):
+            errors.append(_error(name, "must be True or False.", 1))
     return errors
 
 

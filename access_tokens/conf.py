@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "BASE_TEMPLATE": "base.html",
     # How the app names the site in emails ("[Keystand] New token …").
     "SITE_NAME": "Keystand",
+    # On PostgreSQL, send a token's lookup as the request arrives, so the database answers
+    # while Django routes the request (ahead.py; needs its LookupAheadMiddleware).
+    "LOOKUP_AHEAD": True,
 }
 
 # Settings that belong to the whole deployment rather than to this app, read unprefixed.

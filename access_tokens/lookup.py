@@ -105,13 +105,17 @@ class Plan:
         self.fast_sql = _driver_sql(connection.vendor, sql, select)
         self.generation = _generation
 
-    def run(self, values: dict[str, Any]) -> list:
-        """Return the instances the query finds with these slot values."""
+    def bind(self, values: dict[str, Any]) -> list:
+        """Return the query's parameters with these slot values in place."""
         params = self.params.copy()
         for name, positions in self.slots.items():
             for at in positions:
                 params[at] = values[name]
-        rows = _fetch(self.connection, self.sql, self.fast_sql, params)
+        return params
+
+    def run(self, values: dict[str, Any]) -> list:
+        """Return the instances the query finds with these slot values."""
+        rows = _fetch(self.connection, self.sql, self.fast_sql, self.bind(values))
         build, start, end, converters = self.build, self.start, self.end, self.converters
         found = []
         for row in rows:
@@ -315,12 +319,13 @@ def _load_timestamps_natively(connection, cursor) -> None:
             cursor.adapters.register_loader(oid, loader)
 
 
-def _driver_fetch(connection, sql: str, params: list) -> list:
-    """Run `sql` on the driver's own cursor, kept for the connection's life: SQLite's, or on
-    PostgreSQL a server-binding psycopg cursor (Django's connection hands out client-binding
-    ones, which are never prepared), prepared on first use when the connection allows it
-    (prepare_threshold is not None: settings.DATABASE_PREPARED_STATEMENTS). Every row is
-    fetched, so no statement is left open (on SQLite an open one would hold its read lock)."""
+def kept_cursor(connection) -> tuple[Callable, Callable | None]:
+    """Return (execute, load) for the driver's own cursor, kept for the connection's life:
+    SQLite's, or on PostgreSQL a server-binding psycopg cursor (Django's connection hands out
+    client-binding ones, which are never prepared), prepared on first use when the connection
+    allows it (prepare_threshold is not None: settings.DATABASE_PREPARED_STATEMENTS).
+    `execute(sql, params)` runs a query on it; on PostgreSQL `load(result)` turns a libpq
+    result into rows as the cursor would (ahead.py), and is None elsewhere."""
     raw = connection.connection
     kept = connection.__dict__.get("_planned_query_cursor")
     if kept is None or kept[0] is not raw:
@@ -328,14 +333,27 @@ def _driver_fetch(connection, sql: str, params: list) -> list:
         # per query cost ~20 µs a request on PostgreSQL (psycopg copies its adapters).
         if connection.vendor == "postgresql":
             import psycopg
+            from psycopg.adapt import Transformer
 
             cursor = psycopg.Cursor(raw)
             _load_timestamps_natively(connection, cursor)
             execute = functools.partial(cursor.execute, prepare=True)
+            transformer = Transformer(cursor)
+
+            def load(result):
+                transformer.set_pgresult(result)
+                return transformer.load_rows(0, result.ntuples, tuple)
+
         else:
-            execute = raw.cursor().execute
-        kept = connection.__dict__["_planned_query_cursor"] = (raw, execute)
-    return kept[1](sql, params).fetchall()
+            execute, load = raw.cursor().execute, None
+        kept = connection.__dict__["_planned_query_cursor"] = (raw, execute, load)
+    return kept[1], kept[2]
+
+
+def _driver_fetch(connection, sql: str, params: list) -> list:
+    """Run `sql` on the driver's kept cursor (kept_cursor). Every row is fetched, so no
+    statement is left open (on SQLite an open one would hold its read lock)."""
+    return kept_cursor(connection)[0](sql, params).fetchall()
 
 
 def _fetch(connection, sql: str, fast_sql: str | None, params: list) -> list:
@@ -346,6 +364,11 @@ def _fetch(connection, sql: str, fast_sql: str | None, params: list) -> list:
         connection.validate_thread_sharing()
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
+            if connection.__dict__.get("_ahead") is not None:
+                # Sent as the request arrived (ahead.py): its answer if it is this query.
+                rows = connection.take_ahead((fast_sql, params))
+                if rows is not None:
+                    return rows
             return _driver_fetch(connection, fast_sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

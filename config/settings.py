@@ -85,6 +85,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First of all: on PostgreSQL it sends a token's lookup as the request arrives, so that the
+    # database answers while everything below runs (access_tokens/ahead.py).
+    "access_tokens.ahead.LookupAheadMiddleware",
     # First, so that a preflight is answered before anything can refuse it (it carries no
     # credentials) and every answer under /api/v1/, errors and redirects too, gets its headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -384,6 +387,7 @@ ACCESS_TOKEN_MAX_PER_USER = env.int("ACCESS_TOKEN_MAX_PER_USER", default=100)
 ACCESS_TOKEN_MAX_LIFETIME_DAYS = env.int("ACCESS_TOKEN_MAX_LIFETIME_DAYS", default=None)
 ACCESS_TOKEN_LAST_USED_INTERVAL = env.int("ACCESS_TOKEN_LAST_USED_INTERVAL", default=60)
 ACCESS_TOKEN_CREATION_EMAIL = env.bool("ACCESS_TOKEN_CREATION_EMAIL", default=True)
+ACCESS_TOKEN_LOOKUP_AHEAD = env.bool("ACCESS_TOKEN_LOOKUP_AHEAD", default=True)
 ACCESS_TOKEN_DEFAULT_LIFETIME_DAYS = env.int("ACCESS_TOKEN_DEFAULT_LIFETIME_DAYS", default=30)
 ACCESS_TOKEN_INACTIVE_RETENTION_DAYS = env.int("ACCESS_TOKEN_INACTIVE_RETENTION_DAYS", default=30)
 ACCESS_TOKEN_NEW_TOKEN_DISPLAY_SECONDS = env.int(

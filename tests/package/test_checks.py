@@ -27,6 +27,7 @@ def test_it_passes_the_defaults_and_the_projects_own_settings():
         {"ACCESS_TOKEN_NEW_TOKEN_DISPLAY_SECONDS": True},
         {"ACCESS_TOKEN_MAX_LIFETIME_DAYS": 0},
         {"ACCESS_TOKEN_CREATION_EMAIL": "yes"},
+        {"ACCESS_TOKEN_LOOKUP_AHEAD": 1},
     ],
 )
 def test_it_refuses_a_number_out_of_range(values):

@@ -2,7 +2,9 @@
 Run by tests/reliability/test_postgresql_connection.py in a process of its own, on a PostgreSQL
 database of its own: how many round trips a token-authenticated request costs, counted by the
 driver (libpq's protocol trace), and whether a connection the server dropped while idle costs a
-failed request.
+failed request; and, for the token's lookup sent as the request arrives (access_tokens/ahead.py),
+whether a request finds it on the wire, and what happens when it is not taken, when psycopg
+forgot its statements, and when the server goes away before it answers.
 
 Prints one JSON document on stdout.
 """
@@ -23,15 +25,22 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 
 from access_tokens import services  # noqa: E402
+from tests.reliability.on_the_wire import OnTheWire  # noqa: E402
 
+settings.MIDDLEWARE = [
+    *settings.MIDDLEWARE[:1],
+    "tests.reliability.on_the_wire.OnTheWire",
+    *settings.MIDDLEWARE[1:],
+]
+assert settings.MIDDLEWARE[0] == "access_tokens.ahead.LookupAheadMiddleware"
 HANDLER = get_wsgi_application()
 REQUESTS = 20
 
 
-def me(raw: str) -> int:
+def me(raw: str, **extra) -> int:
     env = {
         "REQUEST_METHOD": "GET",
         "PATH_INFO": "/api/v1/me/",
@@ -48,6 +57,7 @@ def me(raw: str) -> int:
         "wsgi.multithread": False,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        **extra,
     }
     statuses = []
     result = HANDLER(env, lambda status, headers, exc_info=None: statuses.append(status))
@@ -83,6 +93,44 @@ def prepared_lookups() -> int:
         return cursor.fetchone()[0]
 
 
+def ahead(raw: str, admin_url: str) -> dict:
+    """Where the lookup is sent ahead, and what happens around it."""
+    found = {}
+    OnTheWire.seen.clear()
+    statuses = [me(raw) for _ in range(5)]
+    found["sent_ahead"] = OnTheWire.seen[:]
+    found["statuses"] = statuses
+    # A request refused before its view (a chunked body this server cannot read): the answer is
+    # read and dropped by the time the response is made, and the next request is as usual.
+    found["refused_before_the_view"] = me(raw, HTTP_TRANSFER_ENCODING="chunked")
+    found["left_on_the_wire"] = connections["default"].__dict__.get("_ahead") is not None
+    # A rollback makes psycopg drop every prepared statement (DEALLOCATE ALL): nothing is sent
+    # ahead until the lookup has prepared its statement again, and no request fails.
+    try:
+        with transaction.atomic():
+            get_user_model().objects.update(first_name="changed")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    OnTheWire.seen.clear()
+    statuses = [me(raw) for _ in range(3)]
+    found["after_a_rollback"] = {"sent_ahead": OnTheWire.seen[:], "statuses": statuses}
+    # The server goes away while the lookup waits for a lock (held here), so its answer is the
+    # connection's end: that request is a 503 (the database is unavailable), and the next one
+    # is served on a new connection.
+    with psycopg.connect(f"{admin_url}/{settings.DATABASES['default']['NAME']}") as locker:
+        locker.execute("LOCK TABLE access_tokens_accesstoken IN ACCESS EXCLUSIVE MODE")
+        with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
+            pid = connection.connection.info.backend_pid
+            OnTheWire.terminate_with = (admin, locker)
+            OnTheWire.seen.clear()
+            found["server_gone_before_it_answered"] = me(raw)
+            found["server_gone_sent_ahead"] = OnTheWire.seen[:]
+    found["then"] = me(raw)
+    found["reconnected"] = connection.connection.info.backend_pid != pid
+    return found
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("probe", "probe@example.org", "x" * 20)
@@ -93,10 +141,11 @@ def main() -> None:
         "round_trips_per_request": round_trips_per_request(raw),
         "prepared_lookups": prepared_lookups(),
     }
-    # The server drops the idle connection, as a restart or failover does to every connection.
-    pid = connection.connection.info.backend_pid
     db = settings.DATABASES["default"]
     admin_url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    result["ahead"] = ahead(raw, admin_url)
+    # The server drops the idle connection, as a restart or failover does to every connection.
+    pid = connection.connection.info.backend_pid
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     deadline = time.monotonic() + 5

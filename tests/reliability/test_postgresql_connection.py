@@ -74,6 +74,41 @@ def test_one_round_trip_per_request_and_no_failure_after_a_dropped_connection(da
     assert result["prepared_lookups"] == 1  # the server plans the lookup once per connection
     assert result["status_after_server_dropped_connection"] == 200
     assert result["reconnected"] is True
+    # access_tokens/ahead.py: each request finds its token's lookup already sent when it passes
+    # the first middleware, still in that one round trip.
+    ahead = result["ahead"]
+    assert ahead["sent_ahead"] == [True] * 5
+    assert ahead["statuses"] == [200] * 5
+    # Refused before its view, a request leaves no answer on the connection.
+    assert ahead["refused_before_the_view"] == 411
+    assert ahead["left_on_the_wire"] is False
+    # After a rollback psycopg has dropped its prepared statements: the first request sends
+    # nothing ahead (its lookup prepares the statement again), the next ones do; none fails.
+    assert ahead["after_a_rollback"] == {"sent_ahead": [False, True, True], "statuses": [200] * 3}
+    # The server goes away before it answers: that request is a 503, as any lost database is,
+    # and the next is served on a new connection.
+    assert ahead["server_gone_sent_ahead"] == [True]
+    assert ahead["server_gone_before_it_answered"] == 503
+    assert (ahead["then"], ahead["reconnected"]) == (200, True)
+
+
+def _sent_nothing_ahead(result: dict) -> None:
+    """Nothing was sent ahead, and every request was served as before."""
+    ahead = result["ahead"]
+    assert ahead["sent_ahead"] == [False] * 5
+    assert ahead["statuses"] == [200] * 5
+    assert ahead["refused_before_the_view"] == 411
+    assert ahead["after_a_rollback"] == {"sent_ahead": [False] * 3, "statuses": [200] * 3}
+    # The server's goodbye reached the socket before the lookup was sent: a new connection.
+    assert ahead["server_gone_sent_ahead"] == [False]
+    assert ahead["server_gone_before_it_answered"] == 200
+    assert (ahead["then"], ahead["reconnected"]) == (200, True)
+
+
+def test_nothing_is_sent_ahead_when_turned_off(database_url):
+    result = _probe(database_url, ACCESS_TOKEN_LOOKUP_AHEAD="false")
+    assert result["round_trips_per_request"] == 1
+    _sent_nothing_ahead(result)
 
 
 def test_without_prepared_statements_still_one_round_trip(database_url):
@@ -83,6 +118,7 @@ def test_without_prepared_statements_still_one_round_trip(database_url):
     assert result["round_trips_per_request"] == 1
     assert result["prepared_lookups"] == 0
     assert result["status_after_server_dropped_connection"] == 200
+    _sent_nothing_ahead(result)  # there is no prepared statement to send
 
 
 def test_the_count_sees_djangos_own_health_check(database_url):
@@ -92,3 +128,5 @@ def test_the_count_sees_djangos_own_health_check(database_url):
     assert result["engine"] == "django.db.backends.postgresql"
     assert result["round_trips_per_request"] == 2
     assert result["status_after_server_dropped_connection"] == 200
+    # Nor is anything sent ahead: this backend cannot keep an answer from meeting another query.
+    _sent_nothing_ahead(result)
