@@ -12,8 +12,9 @@ It sends nothing unless the answer will be asked for, and changes no answer:
 
 - the header must hold a well-formed token (checksum and all) in a scheme the view's
   authentication reads (AccessToken or Bearer, or Basic with the token as password);
-- the view must authenticate with this app's token classes, and not find its token in a query
-  of its own (`finds_its_token`: the token list's first page);
+- the view must authenticate with this app's token classes; what is sent is the lookup, or,
+  where the view finds its token in a query of its own (`token_finder`: the token list's
+  first page, listing.FirstPageFinder), that query;
 - the connection must already be open (a request never connects twice), on Keystand's backend
   (config/db/postgresql: Django's own cannot keep an answer from meeting another query), with
   no pool and nothing watching the queries (a test's query count, DEBUG's log), which always
@@ -77,16 +78,25 @@ class LookupAheadMiddleware:
 
 @sensitive_variables("header", "raw")
 def send_for(request: HttpRequest, header: str):
-    """Send the lookup of the token in `header` if the request's view will ask for it; return
-    the connection it went on, or None if nothing was sent."""
+    """Send the query that will look up the token in `header`, if the request's view will ask
+    for it: the view's own finder's (`token_finder`, which is then the request's), or the
+    lookup. Return the connection it went on, or None if nothing was sent."""
     scheme, raw = _presented(header)
-    if raw is None or not _asks(request, scheme):
+    if raw is None:
         return None
-    db = router.db_for_read(AccessToken)
-    planned = token_by_digest.plan_for(db)
-    if planned is None:
+    view = _reading_view(request, scheme)
+    if view is None:
         return None
-    return planned.connection if send(planned, {"digest": token_digest(raw)}) else None
+    digest = token_digest(raw)
+    token_finder = getattr(view, "token_finder", None)
+    finder = token_finder(request) if token_finder is not None else None
+    if finder is not None:
+        request.token_finder = finder  # the one the view's authentication then asks (api.py)
+        return finder.send_ahead(digest)
+    planned = token_by_digest.plan_for(router.db_for_read(AccessToken))
+    if planned is None or not send(planned, {"digest": digest}):
+        return None
+    return planned.connection
 
 
 @sensitive_variables("header", "credentials", "decoded")
@@ -107,16 +117,13 @@ def _presented(header: str) -> tuple[str, str | None]:
     return scheme, credentials if is_well_formed(credentials) else None
 
 
-def _asks(request: HttpRequest, scheme: str) -> bool:
-    """Whether the view for `request` will look the token up with token_by_digest."""
+def _reading_view(request: HttpRequest, scheme: str) -> type | None:
+    """The view class for `request` if it authenticates tokens presented in `scheme`."""
     view = _view_class(request.path_info, getattr(request, "urlconf", None))
     if view is None:
-        return False
+        return None
     reads = AccessTokenBasicAuthentication if scheme == "basic" else AccessTokenAuthentication
-    if not any(issubclass(c, reads) for c in view.authentication_classes):
-        return False
-    finds_its_token = getattr(view, "finds_its_token", None)
-    return finds_its_token is None or not finds_its_token(request)
+    return view if any(issubclass(c, reads) for c in view.authentication_classes) else None
 
 
 @functools.lru_cache(maxsize=256)
@@ -152,7 +159,6 @@ def send(planned: Plan, values: dict) -> bool:
         or raw.prepare_threshold is None
         or connection.queries_logged
         or connection.execute_wrappers
-        or not all(type(p) is str for p in params)
     ):
         return False
     connection.validate_thread_sharing()
@@ -161,16 +167,20 @@ def send(planned: Plan, values: dict) -> bool:
     raw = connection.connection
     if raw is None or connection.needs_rollback:
         return False
-    _, load = kept_cursor(connection)
-    pgconn = raw.pgconn
     name = _statement(connection, raw, sql)
     if name is None:
         return False
+    from psycopg.adapt import PyFormat
+
+    _, transformer = kept_cursor(connection)
+    pgconn = raw.pgconn
     try:
-        pgconn.send_query_prepared(name, [p.encode() for p in params])
+        # As text, which the server reads by the types the statement was prepared with.
+        dumped = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
+        pgconn.send_query_prepared(name, dumped)
     except Exception:
         return False  # nothing was sent: the lookup runs as usual (and meets the error there)
-    connection.sent_ahead((sql, params), functools.partial(_read, pgconn, raw, load))
+    connection.sent_ahead((sql, params), functools.partial(_read, pgconn, raw, transformer))
     return True
 
 
@@ -201,7 +211,7 @@ def _statement(connection, raw, sql: str) -> bytes | None:
     return names.get(key)
 
 
-def _read(pgconn, raw, load) -> list:
+def _read(pgconn, raw, transformer) -> list:
     """Wait for the answer on `pgconn` and return its rows, loaded as the lookup's own cursor
     loads them, or raise the error it carries."""
     import psycopg
@@ -222,4 +232,5 @@ def _read(pgconn, raw, load) -> list:
             raise error
     if len(results) != 1:
         raise psycopg.OperationalError(f"Expected one result, got {len(results)}.")
-    return load(results[0])
+    transformer.set_pgresult(results[0])
+    return transformer.load_rows(0, results[0].ntuples, tuple)

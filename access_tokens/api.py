@@ -496,15 +496,19 @@ class AccessTokenList(generics.ListCreateAPIView):
         return search_sort_filter(self.request.user.access_tokens.retained(), **filters)
 
     @classmethod
-    def finds_its_token(cls, request) -> bool:
-        """Whether a token's authentication of this (Django) request fetches more in its own
-        query: the call nearly every client makes, the first page in the default order
-        (listing.py). ahead.py then sends no lookup of its own."""
-        return request.method in ("GET", "HEAD") and not request.GET
+    def token_finder(cls, request) -> FirstPageFinder | None:
+        """The finder with which a token's authentication of this (Django) request fetches
+        more in the same query, or None: for the call nearly every client makes, the first
+        page in the default order (listing.py). ahead.py sends its query ahead."""
+        if request.method in ("GET", "HEAD") and not request.GET:
+            return FirstPageFinder()
+        return None
 
     def initial(self, request, *args, **kwargs):
-        if self.finds_its_token(request._request):
-            request.token_finder = FirstPageFinder()
+        # The finder whose query ahead.py sent as the request arrived, or a new one.
+        finder = vars(request._request).get("token_finder") or self.token_finder(request._request)
+        if finder is not None:
+            request.token_finder = finder
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):

@@ -224,14 +224,33 @@ class FirstPageFinder:
     lookup finds it (one query more, as before). `rows` is then the page, or None where the
     list must ask for it itself (no row came back, or the finder was never asked: a session,
     or another owner's request). `now` is the check's moment, which the list then shows the
-    page at (None until the finder is asked): one clock for the request."""
+    page at (None until the finder is asked): one clock for the request; where the query was
+    sent ahead (`send_ahead`), the moment it was sent."""
 
     def __init__(self) -> None:
         self.now: dt.datetime | None = None
         self.rows: list[AccessToken] | None = None
+        self.sent_at: dt.datetime | None = None
+
+    def send_ahead(self, digest: str):
+        """Send this finder's query for `digest` now, without waiting for its answer
+        (ahead.py); return the connection it went on, or None if it was not sent. The
+        moment it is sent becomes the moment the page is shown at (its retention cutoff is
+        in the query)."""
+        from .ahead import send
+
+        now = timezone.now()
+        db = router.db_for_read(AccessToken)
+        planned = first_page_by_digest.plan_for(db, now)
+        if planned is None or not send(
+            planned, _page_by_digest_values(planned.connection, digest, now)
+        ):
+            return None
+        self.sent_at = now
+        return planned.connection
 
     def __call__(self, digest: str, now: dt.datetime) -> AccessToken | None:
-        self.now = now
+        now = self.now = self.sent_at or now  # the query sent ahead is the one at its moment
         rows = first_page_by_digest(digest, now)
         self.rows = rows or None
         for row in rows:

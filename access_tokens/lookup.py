@@ -319,13 +319,14 @@ def _load_timestamps_natively(connection, cursor) -> None:
             cursor.adapters.register_loader(oid, loader)
 
 
-def kept_cursor(connection) -> tuple[Callable, Callable | None]:
-    """Return (execute, load) for the driver's own cursor, kept for the connection's life:
-    SQLite's, or on PostgreSQL a server-binding psycopg cursor (Django's connection hands out
-    client-binding ones, which are never prepared), prepared on first use when the connection
-    allows it (prepare_threshold is not None: settings.DATABASE_PREPARED_STATEMENTS).
-    `execute(sql, params)` runs a query on it; on PostgreSQL `load(result)` turns a libpq
-    result into rows as the cursor would (ahead.py), and is None elsewhere."""
+def kept_cursor(connection) -> tuple[Callable, Any]:
+    """Return (execute, transformer) for the driver's own cursor, kept for the connection's
+    life: SQLite's, or on PostgreSQL a server-binding psycopg cursor (Django's connection hands
+    out client-binding ones, which are never prepared), prepared on first use when the
+    connection allows it (prepare_threshold is not None: settings.DATABASE_PREPARED_STATEMENTS).
+    `execute(sql, params)` runs a query on it; on PostgreSQL `transformer` is a psycopg
+    Transformer with the cursor's adapters, which dumps values and loads rows as the cursor
+    does (ahead.py), and None elsewhere."""
     raw = connection.connection
     kept = connection.__dict__.get("_planned_query_cursor")
     if kept is None or kept[0] is not raw:
@@ -339,14 +340,9 @@ def kept_cursor(connection) -> tuple[Callable, Callable | None]:
             _load_timestamps_natively(connection, cursor)
             execute = functools.partial(cursor.execute, prepare=True)
             transformer = Transformer(cursor)
-
-            def load(result):
-                transformer.set_pgresult(result)
-                return transformer.load_rows(0, result.ntuples, tuple)
-
         else:
-            execute, load = raw.cursor().execute, None
-        kept = connection.__dict__["_planned_query_cursor"] = (raw, execute, load)
+            execute, transformer = raw.cursor().execute, None
+        kept = connection.__dict__["_planned_query_cursor"] = (raw, execute, transformer)
     return kept[1], kept[2]
 
 

@@ -13,8 +13,14 @@ import base64
 import pytest
 from django.db import connections
 from django.test import RequestFactory
+from django.utils import timezone
 
 from access_tokens import ahead
+from access_tokens.listing import (
+    FirstPageFinder,
+    first_page_by_digest,
+    orm_first_page_by_digest,
+)
 from access_tokens.lookup import orm_lookup, token_by_digest
 from access_tokens.models import AccessToken
 
@@ -55,15 +61,12 @@ def test_it_reads_nothing_that_the_authentication_would_refuse(alice, make_token
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "scheme", "asks"),
+    ("method", "path", "scheme", "reads"),
     [
         ("GET", "/api/v1/me/", "bearer", True),
         ("GET", "/api/v1/me/", "basic", True),
         ("POST", "/api/v1/access-tokens/", "bearer", True),
-        ("GET", "/api/v1/access-tokens/?page=2", "bearer", True),
-        # The list's first page finds the token in its own query (listing.FirstPageFinder).
-        ("GET", "/api/v1/access-tokens/", "bearer", False),
-        ("HEAD", "/api/v1/access-tokens/", "bearer", False),
+        ("GET", "/api/v1/access-tokens/", "bearer", True),
         ("GET", "/api/v1/access-tokens/0b5e7f8e-8f5a-4c57-9d6f-2f7c1f1e3a10/", "bearer", True),
         # No token authentication there: revoking by value, a page, health, no route at all.
         ("POST", "/api/v1/access-tokens/revoke/", "bearer", False),
@@ -72,9 +75,26 @@ def test_it_reads_nothing_that_the_authentication_would_refuse(alice, make_token
         ("GET", "/api/v1/no-such-thing/", "bearer", False),
     ],
 )
-def test_it_sends_only_for_views_that_will_ask(method, path, scheme, asks):
+def test_it_sends_only_for_views_that_read_tokens(method, path, scheme, reads):
     request = factory.generic(method, path)
-    assert ahead._asks(request, scheme) is asks
+    assert (ahead._reading_view(request, scheme) is not None) is reads
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "own_query"),
+    [
+        ("GET", "/api/v1/access-tokens/", True),
+        ("HEAD", "/api/v1/access-tokens/", True),
+        ("GET", "/api/v1/access-tokens/?page=2", False),
+        ("POST", "/api/v1/access-tokens/", False),
+    ],
+)
+def test_the_list_first_page_sends_its_own_query(method, path, own_query):
+    # The list's first page finds the token in its own query (listing.FirstPageFinder): that
+    # query is the one sent ahead, and the finder the view then asks.
+    request = factory.generic(method, path)
+    view = ahead._reading_view(request, "bearer")
+    assert isinstance(view.token_finder(request), FirstPageFinder) is own_query
 
 
 def _send(raw: str):
@@ -124,3 +144,26 @@ def test_nothing_is_sent_ahead_while_the_queries_are_watched(
     with django_assert_num_queries(1):
         assert _send(raw) is None
         assert token_by_digest(token.digest).pk == token.pk
+
+
+def test_the_list_first_page_sent_ahead_is_its_own_at_the_moment_it_was_sent(
+    alice, bob, make_token
+):
+    tokens = [make_token(alice, name=f"t{n}") for n in range(3)]
+    token, raw = tokens[0]
+    connection = connections["default"]
+    first_page_by_digest(token.digest, timezone.now())  # its statement is prepared
+    request = factory.get("/api/v1/access-tokens/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    sent = ahead.send_for(request, request.META["HTTP_AUTHORIZATION"])
+    assert (sent is connection) is (connection.vendor == "postgresql")
+    finder = request.token_finder  # the one the view then asks
+    assert (finder.sent_at is not None) is (connection.vendor == "postgresql")
+    make_token(bob)  # a write first
+    found = finder(token.digest, timezone.now())
+    moment = finder.sent_at or finder.now
+    assert finder.now == moment
+    assert found.pk == token.pk
+    assert [_fields(t) for t in finder.rows] == [
+        _fields(t) for t in orm_first_page_by_digest(token.digest, moment)
+    ]
+    assert connection.__dict__.get("_ahead") is None

@@ -40,10 +40,10 @@ HANDLER = get_wsgi_application()
 REQUESTS = 20
 
 
-def me(raw: str, **extra) -> int:
+def me(raw: str, path: str = "/api/v1/me/", **extra) -> int:
     env = {
         "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/api/v1/me/",
+        "PATH_INFO": path,
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -100,6 +100,10 @@ def ahead(raw: str, admin_url: str) -> dict:
     statuses = [me(raw) for _ in range(5)]
     found["sent_ahead"] = OnTheWire.seen[:]
     found["statuses"] = statuses
+    # The token list's first page sends its own query (the page with the token in it).
+    OnTheWire.seen.clear()
+    statuses = [me(raw, "/api/v1/access-tokens/") for _ in range(3)]
+    found["list"] = {"sent_ahead": OnTheWire.seen[:], "statuses": statuses}
     # A request refused before its view (a chunked body this server cannot read): the answer is
     # read and dropped by the time the response is made, and the next request is as usual.
     found["refused_before_the_view"] = me(raw, HTTP_TRANSFER_ENCODING="chunked")

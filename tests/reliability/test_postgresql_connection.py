@@ -79,6 +79,9 @@ def test_one_round_trip_per_request_and_no_failure_after_a_dropped_connection(da
     ahead = result["ahead"]
     assert ahead["sent_ahead"] == [True] * 5
     assert ahead["statuses"] == [200] * 5
+    # So does the token list's first page, its own query (the page, with the token in it),
+    # once its first request has prepared that statement.
+    assert ahead["list"] == {"sent_ahead": [False, True, True], "statuses": [200] * 3}
     # Refused before its view, a request leaves no answer on the connection.
     assert ahead["refused_before_the_view"] == 411
     assert ahead["left_on_the_wire"] is False
@@ -97,6 +100,7 @@ def _sent_nothing_ahead(result: dict) -> None:
     ahead = result["ahead"]
     assert ahead["sent_ahead"] == [False] * 5
     assert ahead["statuses"] == [200] * 5
+    assert ahead["list"] == {"sent_ahead": [False] * 3, "statuses": [200] * 3}
     assert ahead["refused_before_the_view"] == 411
     assert ahead["after_a_rollback"] == {"sent_ahead": [False] * 3, "statuses": [200] * 3}
     # The server's goodbye reached the socket before the lookup was sent: a new connection.
