@@ -119,22 +119,27 @@ def _presented(header: str) -> tuple[str, str | None]:
 
 def _reading_view(request: HttpRequest, scheme: str) -> type | None:
     """The view class for `request` if it authenticates tokens presented in `scheme`."""
-    view = _view_class(request.path_info, getattr(request, "urlconf", None))
-    if view is None:
+    routed = _view_class(request.path_info, getattr(request, "urlconf", None))
+    if routed is None:
         return None
+    view, authentication_classes = routed
     reads = AccessTokenBasicAuthentication if scheme == "basic" else AccessTokenAuthentication
-    return view if any(issubclass(c, reads) for c in view.authentication_classes) else None
+    return view if any(issubclass(c, reads) for c in authentication_classes) else None
 
 
 @functools.lru_cache(maxsize=256)
-def _view_class(path: str, urlconf) -> type | None:
-    """The DRF view class that `path` routes to, or None (no route, or not a DRF view)."""
+def _view_class(path: str, urlconf) -> tuple[type, list] | None:
+    """The DRF view class that `path` routes to, with the authentication classes it runs
+    (`as_view()` may set its own), or None (no route, or not a DRF view)."""
     try:
         match = resolve(path, urlconf)
     except Resolver404:
         return None
     view = getattr(match.func, "cls", None)  # DRF's as_view() names its class so
-    return view if hasattr(view, "authentication_classes") else None
+    if not hasattr(view, "authentication_classes"):
+        return None
+    initkwargs = getattr(match.func, "initkwargs", {})
+    return view, list(initkwargs.get("authentication_classes", view.authentication_classes))
 
 
 def _forget_routes(*, setting: str, **kwargs) -> None:

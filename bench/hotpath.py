@@ -18,8 +18,9 @@ count whatever else the machine is doing).
         # fixed hash seed two runs of the same commit counted 4 % apart, with it within 0.1 %)
 
 Cases (bench/urls.py): none (no authentication), authtoken (DRF's), keystand (a token on the
-bench's trivial view), me (the product's /api/v1/me/), bare-me (the bench's Me view, same
-authentication, no token serializer), list (the product's first page, which comes in the
+bench's trivial view), waiting (the same with its lookup not sent ahead, access_tokens/ahead.py),
+me (the product's /api/v1/me/), bare-me (the bench's Me view, same authentication, no token
+serializer), list (the product's first page, which comes in the
 token's own query: the owner holds 3 tokens, or --tokens; the load run's owner holds 1).
 `make bench` (bench/run.py) is the record; this is the workbench.
 """
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import bench_env, pg_url, recreate_pg_database  # noqa: E402
 
-CASES = ["none", "authtoken", "keystand", "me", "bare-me", "list"]
+CASES = ["none", "authtoken", "keystand", "waiting", "me", "bare-me", "list"]
 
 
 def _args() -> argparse.Namespace:
@@ -126,6 +127,7 @@ def main() -> None:
         "none": micro.environ("/bench/none/"),
         "authtoken": micro.environ("/bench/authtoken/", f"Token {key}"),
         "keystand": micro.environ("/bench/keystand/", keystand),
+        "waiting": micro.environ("/bench/keystand/waiting/", keystand),
         "me": micro.environ("/api/v1/me/", keystand),
         "bare-me": micro.environ("/api/v1/bench/me/keystand/", keystand),
         "list": micro.environ("/api/v1/access-tokens/", keystand),

@@ -419,6 +419,14 @@ def main() -> None:
                 Case(
                     f"basic@{size}", db, environ("/bench/keystand/", headers["Basic"]), "alice", n
                 ),
+                # The same request with its lookup not sent ahead (access_tokens/ahead.py).
+                Case(
+                    f"keystand_waiting@{size}",
+                    db,
+                    environ("/bench/keystand/waiting/", headers["AccessToken"]),
+                    "alice",
+                    n,
+                ),
                 # The paths that later features put on every request: a narrower scope, a
                 # token that came from rotation, the per-user throttle with and without its
                 # RateLimit-* headers.

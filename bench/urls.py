@@ -19,6 +19,7 @@ from .views import (
     RoundTripOnlyAuthentication,
     Throttled,
     ThrottledQuietly,
+    WaitingTokenAuthentication,
 )
 
 # Every authenticated case runs the product's default permissions.
@@ -60,6 +61,12 @@ urlpatterns = [
     path(
         "bench/keystand/",
         Hello.as_view(authentication_classes=_KEYSTAND, permission_classes=_PERMISSIONS),
+    ),
+    path(
+        "bench/keystand/waiting/",
+        Hello.as_view(
+            authentication_classes=[WaitingTokenAuthentication], permission_classes=_PERMISSIONS
+        ),
     ),
     path(
         "bench/keystand/throttled/",

@@ -13,9 +13,12 @@ import base64
 import pytest
 from django.db import connections
 from django.test import RequestFactory
+from django.urls import path
 from django.utils import timezone
 
 from access_tokens import ahead
+from access_tokens.api import MeView
+from access_tokens.authentication import AccessTokenAuthentication, SessionAuthentication
 from access_tokens.listing import (
     FirstPageFinder,
     first_page_by_digest,
@@ -78,6 +81,20 @@ def test_it_reads_nothing_that_the_authentication_would_refuse(alice, make_token
 def test_it_sends_only_for_views_that_read_tokens(method, path, scheme, reads):
     request = factory.generic(method, path)
     assert (ahead._reading_view(request, scheme) is not None) is reads
+
+
+# A urlconf of this module's own: the same view class, given its authentication by as_view().
+urlpatterns = [
+    path("tokens/", MeView.as_view(authentication_classes=[AccessTokenAuthentication])),
+    path("sessions/", MeView.as_view(authentication_classes=[SessionAuthentication])),
+]
+
+
+@pytest.mark.parametrize(("path", "reads"), [("/tokens/", True), ("/sessions/", False)])
+def test_it_reads_the_authentication_that_as_view_gives(path, reads):
+    request = factory.get(path)
+    request.urlconf = __name__
+    assert (ahead._reading_view(request, "bearer") is MeView) is reads
 
 
 @pytest.mark.parametrize(
