@@ -222,11 +222,13 @@ def _read(pgconn, raw, transformer) -> list:
     import psycopg
     from psycopg import pq
 
+    # poll(), not select(): select() refuses a descriptor above 1023, which a process with many
+    # files open gives its database socket.
     while pgconn.flush():  # the send is normally out at once; a full socket buffer waits
-        select.select([], [pgconn.socket], [])
+        _wait(pgconn.socket, select.POLLOUT)
     pgconn.consume_input()
     while pgconn.is_busy():
-        select.select([pgconn.socket], [], [])
+        _wait(pgconn.socket, select.POLLIN)
         pgconn.consume_input()
     results = []
     while (result := pgconn.get_result()) is not None:
@@ -239,3 +241,10 @@ def _read(pgconn, raw, transformer) -> list:
         raise psycopg.OperationalError(f"Expected one result, got {len(results)}.")
     transformer.set_pgresult(results[0])
     return transformer.load_rows(0, results[0].ntuples, tuple)
+
+
+def _wait(fd: int, event: int) -> None:
+    """Block until `fd` is ready for `event` (or has failed, which the next call reports)."""
+    poller = select.poll()
+    poller.register(fd, event)
+    poller.poll()

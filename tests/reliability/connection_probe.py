@@ -11,6 +11,8 @@ Prints one JSON document on stdout.
 
 import io
 import json
+import os
+import resource
 import select
 import sys
 import tempfile
@@ -135,6 +137,32 @@ def ahead(raw: str, admin_url: str) -> dict:
     return found
 
 
+def many_files(raw: str) -> dict:
+    """With over a thousand files open the database socket's descriptor is above 1023, which
+    select() refuses: the health check and the lookup sent ahead must still work, and the
+    connection must last from one request to the next."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    connection.close()  # first, so that the next connection cannot take its descriptor back
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        OnTheWire.seen.clear()
+        statuses, pids = [], []
+        for _ in range(4):
+            statuses.append(me(raw))
+            pids.append(connection.connection.info.backend_pid)
+        return {
+            "fd": connection.connection.fileno(),
+            "sent_ahead": OnTheWire.seen[:],
+            "statuses": statuses,
+            "connections": len(set(pids)),
+        }
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("probe", "probe@example.org", "x" * 20)
@@ -148,13 +176,16 @@ def main() -> None:
     db = settings.DATABASES["default"]
     admin_url = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     result["ahead"] = ahead(raw, admin_url)
+    result["many_files"] = many_files(raw)
     # The server drops the idle connection, as a restart or failover does to every connection.
     pid = connection.connection.info.backend_pid
     with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
     deadline = time.monotonic() + 5
     fd = connection.connection.fileno()
-    while time.monotonic() < deadline and not select.select([fd], [], [], 0.05)[0]:
+    poller = select.poll()  # not select(): the descriptor may be above 1023 (many_files)
+    poller.register(fd, select.POLLIN)
+    while time.monotonic() < deadline and not poller.poll(50):
         pass
     result["status_after_server_dropped_connection"] = me(raw)
     result["reconnected"] = connection.connection.info.backend_pid != pid

@@ -27,6 +27,8 @@ class OnTheWire:
             (admin, locker), OnTheWire.terminate_with = OnTheWire.terminate_with, None
             pid = connection.connection.info.backend_pid
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-            select.select([connection.connection.fileno()], [], [], 5)
+            poller = select.poll()
+            poller.register(connection.connection.fileno(), select.POLLIN)
+            poller.poll(5000)
             locker.rollback()
         return self.get_response(request)

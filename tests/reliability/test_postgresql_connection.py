@@ -93,6 +93,13 @@ def test_one_round_trip_per_request_and_no_failure_after_a_dropped_connection(da
     assert ahead["server_gone_sent_ahead"] == [True]
     assert ahead["server_gone_before_it_answered"] == 503
     assert (ahead["then"], ahead["reconnected"]) == (200, True)
+    # With the socket's descriptor above 1023 (which select() refuses): one connection for
+    # every request, and the lookup sent ahead once the first has prepared it again.
+    many = result["many_files"]
+    assert many["fd"] > 1023
+    assert many["statuses"] == [200] * 4
+    assert many["connections"] == 1
+    assert many["sent_ahead"] == [False, True, True, True]
 
 
 def _sent_nothing_ahead(result: dict) -> None:

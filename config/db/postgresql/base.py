@@ -7,7 +7,7 @@ database work (the other half is the token lookup). The check exists for one cas
 went away while the connection sat idle (a restart, a failover, an idle timeout). In that case
 the server has said goodbye on the socket (a FATAL "terminating connection" message, then EOF),
 so the socket of an idle connection becomes readable; a healthy idle connection has nothing to
-read. Asking the kernel (`select` with no timeout) answers the same question without leaving
+read. Asking the kernel (`poll` with no timeout) answers the same question without leaving
 the machine. A connection whose server vanished without a word (a cut network) is still caught
 the old way: its query fails, the request answers 503 (config/middleware.py), and Django checks
 it with a real `SELECT 1` before the next request (`errors_occurred`).
@@ -103,10 +103,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection.closed or connection.broken:
             return True
+        # poll(), not select(): select() refuses a descriptor above 1023, and a process with
+        # many files open would then have reconnected before every request.
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN)
+            ready = poller.poll(0)
         except (OSError, ValueError):
             return True
         # Nothing is due on an idle connection: anything to read is the server's goodbye (or a
-        # notice we would discard anyway). Reconnecting costs a connect, never a wrong answer.
-        return bool(readable)
+        # notice we would discard anyway), and a hang-up or error says the same. Reconnecting
+        # costs a connect, never a wrong answer.
+        return bool(ready)
